@@ -1,0 +1,74 @@
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm
+from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from accounts import services
+from accounts.models import User
+
+
+class UserCreationForm(AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email", "full_name", "role")
+
+
+class UserChangeForm(DjangoUserChangeForm):
+    class Meta:
+        model = User
+        fields = ("email", "full_name", "role", "is_active", "is_staff", "email_verified_at")
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = UserChangeForm
+    add_form = UserCreationForm
+    ordering = ["-created_at"]
+    list_display = ["email", "full_name", "role", "is_active", "is_staff", "created_at"]
+    list_filter = ["role", "is_active", "is_staff", "is_superuser", "created_at"]
+    search_fields = ["email", "full_name"]
+    readonly_fields = ["created_at", "updated_at", "last_login"]
+    actions = ["deactivate_users", "reactivate_users"]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Profile", {"fields": ("full_name", "role", "email_verified_at")}),
+        (
+            "Access",
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        ("Dates", {"fields": ("last_login", "created_at", "updated_at")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": (
+                    "email",
+                    "full_name",
+                    "role",
+                    "usable_password",
+                    "password1",
+                    "password2",
+                ),
+            },
+        ),
+    )
+
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        # Accounts are deactivated, not deleted, so their records stay; superusers may erase.
+        return request.user.is_superuser
+
+    @admin.action(description="Deactivate selected users (keeps their data)")
+    def deactivate_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset.filter(is_active=True):
+            services.user_deactivate(user=user)
+        self.message_user(request, "Selected users were deactivated.", messages.SUCCESS)
+
+    @admin.action(description="Reactivate selected users")
+    def reactivate_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset.filter(is_active=False):
+            services.user_reactivate(user=user)
+        self.message_user(request, "Selected users were reactivated.", messages.SUCCESS)

@@ -1,0 +1,16 @@
+from django.core.cache import cache
+from django.db.models import QuerySet
+
+from accounts.models import User
+
+DENIED_ACCESS_TOKEN_KEY = "auth:denied-access:{jti}"  # noqa: S105  (a cache key, not a secret)
+
+
+def user_list() -> QuerySet[User]:
+    """Every account, active or not, newest first (the back-office directory)."""
+    return User.objects.order_by("-created_at")
+
+
+def access_token_is_denied(*, jti: str) -> bool:
+    """True once the access token with this id was revoked by logout."""
+    return cache.get(DENIED_ACCESS_TOKEN_KEY.format(jti=jti)) is not None

@@ -1,0 +1,4 @@
+"""Enrollments, lesson progress, completion, analytics and roster.
+
+The models arrive with the issue that builds this app.
+"""
