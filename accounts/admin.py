@@ -57,9 +57,29 @@ class UserAdmin(DjangoUserAdmin):
         ),
     )
 
+    # Back-office admins (the admin role) manage accounts without needing model permissions;
+    # only superusers hand out superuser status and permissions, or erase an account.
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_admin
+
+    def has_view_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        return request.user.is_admin
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_admin
+
+    def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        return request.user.is_admin
+
     def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
-        # Accounts are deactivated, not deleted, so their records stay; superusers may erase.
+        # Accounts are deactivated, not deleted, so their records stay.
         return request.user.is_superuser
+
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> list[str]:
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly += ["is_superuser", "groups", "user_permissions"]
+        return readonly
 
     @admin.action(description="Deactivate selected users (keeps their data)")
     def deactivate_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:

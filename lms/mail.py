@@ -27,7 +27,13 @@ def send_templated_email(
 
 @shared_task(
     name="lms.mail.send_email_task",
-    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
+    # Transient failures only: a refused recipient or sender will not get better by retrying.
+    autoretry_for=(
+        smtplib.SMTPServerDisconnected,
+        smtplib.SMTPConnectError,
+        ConnectionError,
+        TimeoutError,
+    ),
     retry_backoff=True,
     retry_jitter=True,
     max_retries=5,

@@ -1,0 +1,129 @@
+"""DJANGO_ENV=production refuses to start when the configuration is insecure.
+
+Each case imports the settings in a fresh interpreter with a production environment, the way
+gunicorn, a worker or manage.py would.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+SECURE_PRODUCTION_ENV = {
+    "DJANGO_ENV": "production",
+    "DJANGO_SECRET_KEY": "k8#Vq2!pZr9@Lm4$Tx7&Wc1*Yb6^Nd3(Hf5)Js0-Ug8+Ea2=Oi7?Rk",
+    "DJANGO_ALLOWED_HOSTS": "lms.example.com",
+    "DATABASE_URL": "postgres://lms@db.example.com:5432/lms",
+    "REDIS_URL": "redis://cache.example.com:6379/0",
+    "CELERY_BROKER_URL": "redis://cache.example.com:6379/1",
+}
+PASSTHROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "PYTHONPATH", "VIRTUAL_ENV")
+
+
+def run_python(code: str, **overrides: str | None) -> subprocess.CompletedProcess:
+    env = {name: os.environ[name] for name in PASSTHROUGH if name in os.environ}
+    env |= SECURE_PRODUCTION_ENV
+    for name, value in overrides.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    env["DJANGO_SETTINGS_MODULE"] = "lms.settings"
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def import_settings(**overrides: str | None) -> subprocess.CompletedProcess:
+    return run_python("import lms.settings", **overrides)
+
+
+def test_secure_production_settings_start():
+    result = import_settings()
+
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("_case", "overrides", "named_variable"),
+    [
+        ("debug on", {"DJANGO_DEBUG": "true"}, "DJANGO_DEBUG"),
+        ("secret key missing", {"DJANGO_SECRET_KEY": None}, "DJANGO_SECRET_KEY"),
+        (
+            "development secret key",
+            {"DJANGO_SECRET_KEY": "django-insecure-development-only-key-never-use-in-production"},
+            "DJANGO_SECRET_KEY",
+        ),
+        ("short secret key", {"DJANGO_SECRET_KEY": "too-short-secret"}, "DJANGO_SECRET_KEY"),
+        ("any host", {"DJANGO_ALLOWED_HOSTS": "*"}, "DJANGO_ALLOWED_HOSTS"),
+        ("no hosts", {"DJANGO_ALLOWED_HOSTS": None}, "DJANGO_ALLOWED_HOSTS"),
+        ("sqlite", {"DATABASE_URL": "sqlite:////tmp/lms.sqlite3"}, "DATABASE_URL"),
+        ("no database url", {"DATABASE_URL": None}, "DATABASE_URL"),
+        ("eager tasks", {"CELERY_TASK_ALWAYS_EAGER": "true"}, "CELERY_TASK_ALWAYS_EAGER"),
+        ("no broker", {"CELERY_BROKER_URL": None}, "CELERY_BROKER_URL"),
+        ("no redis", {"REDIS_URL": None}, "REDIS_URL"),
+    ],
+)
+def test_production_refuses_insecure_settings(_case, overrides, named_variable):
+    result = import_settings(**overrides)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "Refusing to start with DJANGO_ENV=production" in result.stderr
+    assert named_variable in result.stderr
+
+
+def test_production_names_every_problem_at_once():
+    result = import_settings(DJANGO_DEBUG="true", DJANGO_ALLOWED_HOSTS="*")
+
+    assert "DJANGO_DEBUG" in result.stderr
+    assert "DJANGO_ALLOWED_HOSTS" in result.stderr
+
+
+def test_unknown_environment_name_is_refused():
+    result = import_settings(DJANGO_ENV="staging")
+
+    assert result.returncode != 0
+    assert "DJANGO_ENV" in result.stderr
+
+
+def test_development_defaults_need_no_services():
+    result = run_python(
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.DATABASES['default']['ENGINE'], s.CACHES['default']['BACKEND'], "
+        "s.CELERY_TASK_ALWAYS_EAGER, s.EMAIL_BACKEND, s.DEBUG)",
+        DJANGO_ENV=None,
+        DJANGO_SECRET_KEY=None,
+        DJANGO_ALLOWED_HOSTS=None,
+        DATABASE_URL=None,
+        REDIS_URL=None,
+        CELERY_BROKER_URL=None,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        "django.core.cache.backends.locmem.LocMemCache",
+        "True",
+        "django.core.mail.backends.console.EmailBackend",
+        "True",
+    ]
+
+
+def test_deploy_checks_are_clean_with_secure_production_settings():
+    result = run_python(
+        "import sys; from django.core.management import execute_from_command_line; "
+        "execute_from_command_line(['manage.py', 'check', '--deploy', '--fail-level', 'WARNING'])"
+    )
+
+    assert result.returncode == 0, result.stderr + result.stdout
