@@ -13,7 +13,8 @@ def test_seed_demo_creates_the_documented_logins():
     call_command("seed_demo", stdout=io.StringIO())
 
     admin = User.objects.get(email="admin@example.com")
-    assert admin.is_superuser and admin.is_staff
+    assert admin.is_superuser
+    assert admin.is_staff
     assert admin.check_password(DEMO_PASSWORD)
     assert User.objects.get(email="instructor@example.com").role == User.Role.INSTRUCTOR
     assert User.objects.filter(role=User.Role.STUDENT).count() == 2

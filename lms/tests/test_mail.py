@@ -48,9 +48,13 @@ def test_templated_email_is_dropped_when_the_transaction_rolls_back():
     class Abort(Exception):
         pass
 
-    with pytest.raises(Abort), transaction.atomic():
-        send_welcome()
-        raise Abort
+    def send_then_fail() -> None:
+        with transaction.atomic():
+            send_welcome()
+            raise Abort
+
+    with pytest.raises(Abort):
+        send_then_fail()
 
     assert mail.outbox == []
 
