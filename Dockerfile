@@ -1,5 +1,3 @@
-# syntax=docker/dockerfile:1
-#
 # The LMS server image: one image for every process type. The default command serves HTTP
 # with gunicorn; compose.yaml (and any orchestrator) runs the same image as the migration job,
 # the Celery worker and Celery beat by overriding the command.

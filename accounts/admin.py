@@ -9,6 +9,11 @@ from accounts import services
 from accounts.models import User
 
 
+def _is_back_office(request: HttpRequest) -> bool:
+    user = request.user
+    return user.is_authenticated and user.is_active and user.is_staff and user.is_admin
+
+
 class UserCreationForm(AdminUserCreationForm):
     class Meta:
         model = User
@@ -60,16 +65,16 @@ class UserAdmin(DjangoUserAdmin):
     # Back-office admins (the admin role) manage accounts without needing model permissions;
     # only superusers hand out superuser status and permissions, or erase an account.
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_admin
+        return _is_back_office(request)
 
     def has_view_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
-        return request.user.is_admin
+        return _is_back_office(request)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_admin
+        return _is_back_office(request)
 
     def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
-        return request.user.is_admin
+        return _is_back_office(request)
 
     def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         # Accounts are deactivated, not deleted, so their records stay.
