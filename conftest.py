@@ -1,5 +1,7 @@
 """Fixtures shared by every app's tests, and the test-only settings tweaks."""
 
+import os
+import shutil
 from collections.abc import Callable
 
 import pytest
@@ -73,3 +75,46 @@ def role_user(request, db) -> User | None:
     """Indirect parametrisation by role name: anonymous, student, other_student, ..."""
     role = request.param
     return None if role == "anonymous" else request.getfixturevalue(role)
+
+
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium driven by Playwright; browser tests skip where it is not installed."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.skip("Chromium is not installed (apt-get install chromium): browser test skipped")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop alive in this thread; the ORM calls made by
+    # the tests and the live server are still synchronous, so allow them.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def page(chromium):
+    context = chromium.new_context()
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()

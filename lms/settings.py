@@ -12,7 +12,7 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
-from kombu import Queue
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -246,8 +246,10 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_IMPORTS = ["lms.mail"]
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# One direct exchange per queue, bound by the queue's name, which CELERY_TASK_ROUTES uses.
 CELERY_TASK_QUEUES = [
-    Queue(name) for name in ("emails", "certificates", "progress", "webhooks", "default")
+    Queue(name, Exchange(name), routing_key=name)
+    for name in ("emails", "certificates", "progress", "webhooks", "default")
 ]
 CELERY_TASK_ROUTES = {
     "lms.mail.*": {"queue": "emails"},
