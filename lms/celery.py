@@ -6,7 +6,6 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lms.settings")
 
-# DjangoTask gives every task delay_on_commit(), which enqueues only after the commit.
-app = Celery("lms", task_cls="celery.contrib.django.task:DjangoTask")
+app = Celery("lms")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -1,11 +1,13 @@
 """Templated email for every app: render now, send from the `emails` queue after the commit."""
 
 import smtplib
+from functools import partial
 from typing import Any
 
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 from django.template.loader import render_to_string
 
 
@@ -17,11 +19,14 @@ def send_templated_email(
     Nothing is sent if the surrounding transaction rolls back.
     """
     context = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
-    send_email_task.delay_on_commit(
-        to=to,
-        subject=subject,
-        text_body=render_to_string(f"emails/{template}.txt", context),
-        html_body=render_to_string(f"emails/{template}.html", context),
+    transaction.on_commit(
+        partial(
+            send_email_task.delay,
+            to=to,
+            subject=subject,
+            text_body=render_to_string(f"emails/{template}.txt", context),
+            html_body=render_to_string(f"emails/{template}.html", context),
+        )
     )
 
 
