@@ -194,8 +194,9 @@ REST_FRAMEWORK = {
         "auth": env.str("THROTTLE_AUTH_RATE", default="60/min"),
         "uploads": env.str("THROTTLE_UPLOADS_RATE", default="100/hour"),
     },
-    # Number of proxies in front of the app whose X-Forwarded-For the throttles trust.
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=None),
+    # Proxies in front of the app whose X-Forwarded-For is trusted for the client IP. 0 uses
+    # the connection's address, so a client cannot dodge the throttles by forging the header.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "EXCEPTION_HANDLER": "lms.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -210,7 +211,6 @@ SIMPLE_JWT = {
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_TOKEN_DAYS", default=30)),
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
-    "UPDATE_LAST_LOGIN": True,
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",

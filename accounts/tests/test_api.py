@@ -1,5 +1,8 @@
+import threading
+
 import pytest
 from django.core import mail
+from django.db import connections
 from django.urls import reverse
 from freezegun import freeze_time
 from rest_framework.test import APIClient
@@ -18,6 +21,16 @@ PASSWORD_URL = reverse("accounts_api:password-change")
 USERS_URL = reverse("accounts_api:user-list")
 
 NEW_PASSWORD = "a-brand-new-passphrase-42"
+
+# The permission matrix of the admin-only endpoints: (role fixture, expected status).
+ADMIN_ONLY = [
+    ("anonymous", 401),
+    ("student", 403),
+    ("other_student", 403),
+    ("instructor", 403),
+    ("other_instructor", 403),
+    ("admin_user", 200),
+]
 
 
 def obtain_tokens(client: APIClient, email: str, password: str = PASSWORD) -> dict:
@@ -439,14 +452,7 @@ def test_password_change_requires_authentication(api_client):
 
 @pytest.mark.parametrize(
     ("role_user", "expected_status"),
-    [
-        ("anonymous", 401),
-        ("student", 403),
-        ("other_student", 403),
-        ("instructor", 403),
-        ("other_instructor", 403),
-        ("admin_user", 200),
-    ],
+    ADMIN_ONLY,
     indirect=["role_user"],
 )
 def test_user_directory_is_for_admins_only(auth_client, role_user, expected_status):
@@ -457,14 +463,7 @@ def test_user_directory_is_for_admins_only(auth_client, role_user, expected_stat
 
 @pytest.mark.parametrize(
     ("role_user", "expected_status"),
-    [
-        ("anonymous", 401),
-        ("student", 403),
-        ("other_student", 403),
-        ("instructor", 403),
-        ("other_instructor", 403),
-        ("admin_user", 200),
-    ],
+    ADMIN_ONLY,
     indirect=["role_user"],
 )
 def test_user_detail_is_for_admins_only(auth_client, student, role_user, expected_status):
@@ -503,3 +502,30 @@ def test_user_directory_query_count_does_not_grow_with_page_size(
         response = client.get(USERS_URL)
 
     assert response.json()["count"] == 6
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_registrations_of_one_email_create_one_account():
+    barrier = threading.Barrier(4)
+    statuses = []
+
+    def register(spelling: str) -> None:
+        try:
+            barrier.wait()
+            response = APIClient().post(
+                REGISTER_URL, {"email": spelling, "password": PASSWORD, "full_name": "Racer"}
+            )
+            statuses.append((response.status_code, response.json().get("code")))
+        finally:
+            connections.close_all()
+
+    spellings = ["race@example.com", "RACE@example.com", "Race@Example.com", "race@EXAMPLE.com"]
+    threads = [threading.Thread(target=register, args=(s,)) for s in spellings]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(statuses) == [(201, None)] + [(400, "email_taken")] * 3
+    assert User.objects.filter(email="race@example.com").count() == 1

@@ -108,6 +108,21 @@ def test_auth_throttle_counts_per_ip_whatever_the_email(api_client):
     assert other_ip.status_code == 401
 
 
+def test_forged_forwarded_for_headers_do_not_dodge_the_auth_throttle(api_client):
+    for n in range(60):
+        api_client.post(
+            TOKEN_URL,
+            {"email": "a@example.com", "password": "x"},
+            HTTP_X_FORWARDED_FOR=f"10.0.0.{n}",
+        )
+
+    response = api_client.post(
+        TOKEN_URL, {"email": "a@example.com", "password": "x"}, HTTP_X_FORWARDED_FOR="10.0.1.1"
+    )
+
+    assert response.status_code == 429
+
+
 def test_anonymous_calls_are_throttled_per_client(api_client, monkeypatch):
     # The class captured the rates at import; lower the anonymous rate for a short test.
     monkeypatch.setitem(AnonRateThrottle.THROTTLE_RATES, "anon", "3/min")
