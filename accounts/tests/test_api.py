@@ -7,6 +7,7 @@ from django.urls import reverse
 from freezegun import freeze_time
 from rest_framework.test import APIClient
 
+from accounts import services
 from accounts.models import User
 from accounts.tests.factories import PASSWORD, UserFactory
 
@@ -529,3 +530,20 @@ def test_concurrent_registrations_of_one_email_create_one_account():
 
     assert sorted(statuses) == [(201, None)] + [(400, "email_taken")] * 3
     assert User.objects.filter(email="race@example.com").count() == 1
+
+
+def test_a_deactivated_users_access_token_stops_working_at_once(api_client, student):
+    tokens = obtain_tokens(api_client, student.email)
+
+    services.user_deactivate(user=student)
+
+    response = bearer(tokens["access"]).get(ME_URL)
+    assert response.status_code == 401
+    assert response.json()["code"] == "user_inactive"
+
+
+def test_me_takes_one_query(api_client, student, django_assert_num_queries):
+    client = bearer(obtain_tokens(api_client, student.email)["access"])
+
+    with django_assert_num_queries(1):  # the user behind the token
+        client.get(ME_URL)

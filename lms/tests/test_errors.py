@@ -148,6 +148,30 @@ def test_authenticated_calls_are_throttled_per_user(auth_client, student, monkey
 
 
 @pytest.mark.urls("lms.tests.urls_failing")
+@pytest.mark.parametrize(
+    ("kind", "status", "code", "fields"),
+    [
+        ("django-validation", 400, "invalid", {"starts_at": ["Must be in the future."]}),
+        (
+            "django-validation-plain",
+            400,
+            "invalid",
+            {"non_field_errors": ["The course is not ready."]},
+        ),
+        ("does-not-exist", 404, "not_found", {}),
+        ("permission", 403, "permission_denied", {}),
+        ("conflict", 409, "seats_taken", {}),
+    ],
+)
+def test_errors_raised_by_services_map_to_the_error_shape(api_client, kind, status, code, fields):
+    response = api_client.post(f"/api/v1/raise/{kind}/")
+
+    assert response.status_code == status
+    assert_error_shape(response.json(), code)
+    assert response.json()["fields"] == fields
+
+
+@pytest.mark.urls("lms.tests.urls_failing")
 def test_500_in_the_api_has_the_error_shape():
     client = Client(raise_request_exception=False)
 

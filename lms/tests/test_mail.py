@@ -99,3 +99,17 @@ def test_email_task_does_not_retry_a_refused_recipient(monkeypatch):
 
     assert len(attempts) == 1
     assert result.state == "FAILURE"
+
+
+def test_text_part_is_not_html_escaped_but_the_html_part_is(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        send_templated_email(
+            to=["o@example.com"],
+            subject="Hi",
+            template="welcome",
+            context={"full_name": "Seán O'Brien & <Co>"},
+        )
+
+    message = mail.outbox[0]
+    assert "Hello Seán O'Brien & <Co>," in message.body
+    assert "Seán O&#x27;Brien &amp; &lt;Co&gt;" in message.alternatives[0][0]

@@ -127,3 +127,21 @@ def test_deploy_checks_are_clean_with_secure_production_settings():
     )
 
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_sentry_is_on_only_with_a_dsn():
+    probe = (
+        "import django; django.setup(); import sentry_sdk; "
+        "client = sentry_sdk.get_client(); "
+        "print(client.is_active(), 'django' in client.integrations, "
+        "'celery' in client.integrations)"
+    )
+    development = {"DJANGO_ENV": None, "DATABASE_URL": None, "REDIS_URL": None}
+
+    without = run_python(probe, **development, CELERY_BROKER_URL=None)
+    with_dsn = run_python(
+        probe, **development, CELERY_BROKER_URL=None, SENTRY_DSN="https://key@sentry.example/1"
+    )
+
+    assert without.stdout.split()[0] == "False", without.stderr
+    assert with_dsn.stdout.split() == ["True", "True", "True"], with_dsn.stderr
