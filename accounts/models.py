@@ -72,8 +72,10 @@ class User(BaseModel, AbstractBaseUser, PermissionsMixin):
 
     def save(self, *args, **kwargs) -> None:
         self.email = normalize_email(self.email)
-        if self.role == self.Role.ADMIN:
+        if self.role == self.Role.ADMIN and not self.is_staff:
             self.is_staff = True
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "is_staff"}
         super().save(*args, **kwargs)
 
     def get_full_name(self) -> str:

@@ -35,6 +35,16 @@ def test_admins_are_always_staff():
     assert user.is_staff is True
 
 
+def test_promotion_to_admin_saves_staff_status_with_update_fields():
+    user = UserFactory()
+
+    user.role = User.Role.ADMIN
+    user.save(update_fields=["role"])
+
+    user.refresh_from_db()
+    assert user.is_staff is True
+
+
 def test_superuser_is_an_admin():
     user = User.objects.create_superuser(email="root@example.com", password="x", full_name="R")
 
