@@ -17,9 +17,9 @@ from django.urls import reverse
 
 from accounts.tests.factories import PASSWORD
 from lms.celery import app as celery_app
+from lms.tests.processes import BASE_DIR
 
 BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
-BASE_DIR = Path(__file__).resolve().parents[2]
 
 pytestmark = [
     pytest.mark.integration,

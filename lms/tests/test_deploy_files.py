@@ -3,15 +3,13 @@
 import os
 import re
 import secrets
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
 from django.conf import settings
 
-BASE_DIR = Path(__file__).resolve().parents[2]
+from lms.tests.processes import BASE_DIR, run_python
+
 APP_SERVICES = ("migrate", "web", "worker", "beat")
 
 
@@ -75,15 +73,7 @@ def test_compose_environment_passes_the_production_checks(compose):
     }
     environment |= {name: os.environ[name] for name in ("PATH", "HOME") if name in os.environ}
 
-    result = subprocess.run(
-        [sys.executable, "-c", "import lms.settings"],
-        cwd=BASE_DIR,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_python("import lms.settings", environment)
 
     assert environment["DJANGO_ENV"] == "production"
     assert result.returncode == 0, result.stderr

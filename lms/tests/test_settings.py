@@ -6,12 +6,10 @@ gunicorn, a worker or manage.py would.
 
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-BASE_DIR = Path(__file__).resolve().parents[2]
+from lms.tests.processes import run_python
 
 SECURE_PRODUCTION_ENV = {
     "DJANGO_ENV": "production",
@@ -24,7 +22,8 @@ SECURE_PRODUCTION_ENV = {
 PASSTHROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "PYTHONPATH", "VIRTUAL_ENV")
 
 
-def run_python(code: str, **overrides: str | None) -> subprocess.CompletedProcess:
+def run_in_production(code: str, **overrides: str | None) -> subprocess.CompletedProcess:
+    """Run code with the secure production environment, changed by the overrides (None unsets)."""
     env = {name: os.environ[name] for name in PASSTHROUGH if name in os.environ}
     env |= SECURE_PRODUCTION_ENV
     for name, value in overrides.items():
@@ -32,20 +31,11 @@ def run_python(code: str, **overrides: str | None) -> subprocess.CompletedProces
             env.pop(name, None)
         else:
             env[name] = value
-    env["DJANGO_SETTINGS_MODULE"] = "lms.settings"
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_python(code, env)
 
 
 def import_settings(**overrides: str | None) -> subprocess.CompletedProcess:
-    return run_python("import lms.settings", **overrides)
+    return run_in_production("import lms.settings", **overrides)
 
 
 def test_secure_production_settings_start():
@@ -98,7 +88,7 @@ def test_unknown_environment_name_is_refused():
 
 
 def test_development_defaults_need_no_services():
-    result = run_python(
+    result = run_in_production(
         "import django; django.setup(); from django.conf import settings as s; "
         "print(s.DATABASES['default']['ENGINE'], s.CACHES['default']['BACKEND'], "
         "s.CELERY_TASK_ALWAYS_EAGER, s.EMAIL_BACKEND, s.DEBUG)",
@@ -121,7 +111,7 @@ def test_development_defaults_need_no_services():
 
 
 def test_deploy_checks_are_clean_with_secure_production_settings():
-    result = run_python(
+    result = run_in_production(
         "import sys; from django.core.management import execute_from_command_line; "
         "execute_from_command_line(['manage.py', 'check', '--deploy', '--fail-level', 'WARNING'])"
     )
@@ -138,8 +128,8 @@ def test_sentry_is_on_only_with_a_dsn():
     )
     development = {"DJANGO_ENV": None, "DATABASE_URL": None, "REDIS_URL": None}
 
-    without = run_python(probe, **development, CELERY_BROKER_URL=None)
-    with_dsn = run_python(
+    without = run_in_production(probe, **development, CELERY_BROKER_URL=None)
+    with_dsn = run_in_production(
         probe, **development, CELERY_BROKER_URL=None, SENTRY_DSN="https://key@sentry.example/1"
     )
 
