@@ -44,7 +44,8 @@ class User(BaseModel, AbstractBaseUser, PermissionsMixin):
         default=True, help_text="Clear this instead of deleting the account: data is kept."
     )
     is_staff = models.BooleanField(
-        default=False, help_text="Can log into the admin site. Always on for admins."
+        default=False,
+        help_text="Can log into the admin site. Always on for admins and instructors.",
     )
     email_verified_at = models.DateTimeField(null=True, blank=True)
 
@@ -72,7 +73,8 @@ class User(BaseModel, AbstractBaseUser, PermissionsMixin):
 
     def save(self, *args, **kwargs) -> None:
         self.email = normalize_email(self.email)
-        if self.role == self.Role.ADMIN and not self.is_staff:
+        # Instructors author their courses in the admin, scoped to what they teach.
+        if self.role in (self.Role.ADMIN, self.Role.INSTRUCTOR) and not self.is_staff:
             self.is_staff = True
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "is_staff"}

@@ -120,6 +120,11 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Catalog pages and course outlines stay cached this long (seconds); writes invalidate them.
+COURSES_CACHE_TTL = env.int("COURSES_CACHE_TTL", default=120)
+# Largest accepted upload for course cover images and lesson attachments (bytes).
+COURSES_MAX_UPLOAD_BYTES = env.int("COURSES_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
+
 # --- Accounts and passwords ---------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 PASSWORD_HASHERS = [

@@ -17,6 +17,6 @@ class UserFactory(DjangoModelFactory):
     password = factory.django.Password(PASSWORD)
 
     class Params:
-        instructor = factory.Trait(role=User.Role.INSTRUCTOR)
+        instructor = factory.Trait(role=User.Role.INSTRUCTOR, is_staff=True)
         admin = factory.Trait(role=User.Role.ADMIN, is_staff=True)
         inactive = factory.Trait(is_active=False)

@@ -35,6 +35,12 @@ def test_admins_are_always_staff():
     assert user.is_staff is True
 
 
+def test_instructors_are_staff_so_they_can_author_in_the_admin():
+    user = UserFactory(role=User.Role.INSTRUCTOR, is_staff=False)
+
+    assert user.is_staff is True
+
+
 def test_promotion_to_admin_saves_staff_status_with_update_fields():
     user = UserFactory()
 

@@ -1,0 +1,72 @@
+"""Cached catalog pages and outlines, invalidated by version keys (never by key scans).
+
+Each course has a version token, and so has the catalog as a whole. Cached entries embed the
+token in their key, so a write only has to replace the token: old entries become unreachable
+and expire on their own. Tokens are random, so an evicted token can never bring back an entry
+written under an earlier one.
+"""
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from functools import partial
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+T = TypeVar("T")
+
+CATALOG_VERSION_KEY = "courses:catalog:version"
+COURSE_VERSION_KEY = "courses:course:{course_id}:version"
+
+
+def _version(key: str) -> str:
+    version = cache.get(key)
+    if version is None:
+        cache.add(key, uuid.uuid4().hex, timeout=None)
+        version = cache.get(key)
+    return str(version)
+
+
+def _bump(*keys: str) -> None:
+    cache.set_many({key: uuid.uuid4().hex for key in keys}, timeout=None)
+
+
+def invalidate_course(course_id: uuid.UUID) -> None:
+    """Call on every write to a course, its modules or its lessons.
+
+    The tokens are replaced now (this transaction's own later reads see the change) and again
+    after commit, so a concurrent read that cached the old rows in between is dropped too.
+    """
+    keys = (CATALOG_VERSION_KEY, COURSE_VERSION_KEY.format(course_id=course_id))
+    _bump(*keys)
+    transaction.on_commit(partial(_bump, *keys))
+
+
+def invalidate_catalog() -> None:
+    """Call on writes that change catalog pages but no course (e.g. a new category)."""
+    _bump(CATALOG_VERSION_KEY)
+    transaction.on_commit(partial(_bump, CATALOG_VERSION_KEY))
+
+
+def _get_or_compute(key: str, compute: Callable[[], T]) -> T:
+    value: T | None = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, timeout=settings.COURSES_CACHE_TTL)
+    return value
+
+
+def catalog_page(cache_key_source: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """A public catalog page, keyed by the full request URL (query string included)."""
+    digest = hashlib.sha256(cache_key_source.encode()).hexdigest()
+    key = f"courses:catalog:{_version(CATALOG_VERSION_KEY)}:{digest}"
+    return _get_or_compute(key, compute)
+
+
+def course_outline(course_id: uuid.UUID, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """The outline of one course, the same for every caller (completion flags come later)."""
+    version = _version(COURSE_VERSION_KEY.format(course_id=course_id))
+    return _get_or_compute(f"courses:outline:{course_id}:{version}", compute)
