@@ -17,7 +17,9 @@ class UserManager(BaseUserManager["User"]):
     def create_user(self, email: str, password: str | None = None, **fields) -> "User":
         user = self.model(email=normalize_email(email), **fields)
         user.set_password(password)
-        user.full_clean(exclude=["password"])
+        # Uniqueness is left to the database: a concurrent sign-up then fails as an
+        # IntegrityError, which the registration service turns into `email_taken`.
+        user.full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
         user.save(using=self._db)
         return user
 

@@ -21,7 +21,8 @@ def user_teaches_course(*, user: AnyUser, course: Course) -> bool:
         return False
     if course.owner_id == user.pk:
         return True
-    return course.co_instructors.filter(pk=user.pk).exists()
+    # all() uses the prefetched co-instructors when the selector loaded them.
+    return any(co_instructor.pk == user.pk for co_instructor in course.co_instructors.all())
 
 
 def user_can_manage_course(*, user: AnyUser, course: Course) -> bool:

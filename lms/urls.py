@@ -13,6 +13,7 @@ handler500 = "lms.exceptions.server_error"
 # Each app's api/urls.py is a router with its own app_name, mounted at /api/v1/.
 api_v1 = [
     path("", include("accounts.api.urls")),
+    path("", include("courses.api.urls")),
 ]
 
 urlpatterns = [
