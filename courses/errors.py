@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from lms.exceptions import ApplicationError
 
 
@@ -34,7 +36,28 @@ class InvalidInstructor(ApplicationError):
         super().__init__(fields={"co_instructors": [self.default_message]})
 
 
+class LessonLocked(ApplicationError):
+    status_code = 403
+    default_code = "lesson_locked"
+
+    def __init__(self, *, unlocks_at: datetime) -> None:
+        super().__init__(
+            f"This lesson opens at {unlocks_at.isoformat()}.",
+            fields={"available_at": [unlocks_at.isoformat()]},
+        )
+        self.unlocks_at = unlocks_at
+
+
 class NotEnrolled(ApplicationError):
     status_code = 403
     default_code = "not_enrolled"
     default_message = "Enrol in the course to open this lesson."
+
+
+class PackageInvalid(ApplicationError):
+    default_code = "package_invalid"
+    default_message = "The course package is not valid."
+
+    def __init__(self, fields: dict[str, list[str]]) -> None:
+        """`fields` maps a JSON path such as `modules[0].lessons[2].kind` to its messages."""
+        super().__init__(fields=fields)

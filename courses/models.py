@@ -1,7 +1,7 @@
 """Categories, courses, modules and lessons. Writes go through courses.services."""
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import PurePath
 
 from django.conf import settings
@@ -233,6 +233,13 @@ class Lesson(BaseModel):
 
     def __str__(self) -> str:
         return self.title
+
+    def unlocks_at(self, enrolled_at: datetime | None) -> datetime | None:
+        """When the lesson opens for a learner enrolled at `enrolled_at` (None: no lock)."""
+        times = [self.available_from] if self.available_from else []
+        if self.available_after_days and enrolled_at:
+            times.append(enrolled_at + timedelta(days=self.available_after_days))
+        return max(times, default=None)
 
     def clean(self) -> None:
         if self.kind == self.Kind.VIDEO and not self.video_url:

@@ -1,15 +1,20 @@
 """Reads of courses and their content, scoped to what the caller may see."""
 
 import uuid
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from accounts.models import User
 from courses import hooks
+from courses.errors import LessonLocked, NotEnrolled
 from courses.models import Category, Course, Lesson, Module
 
 AnyUser = User | AnonymousUser
@@ -32,7 +37,7 @@ def user_can_manage_course(*, user: AnyUser, course: Course) -> bool:
     return bool(user.is_admin or user_teaches_course(user=user, course=course))
 
 
-def _taught_by(user: AnyUser) -> Q:
+def _taught_by(user: User) -> Q:
     return Q(owner=user) | Q(
         Exists(
             Course.co_instructors.through.objects.filter(course_id=OuterRef("pk"), user_id=user.pk)
@@ -40,7 +45,7 @@ def _taught_by(user: AnyUser) -> Q:
     )
 
 
-def course_list_taught(*, user: AnyUser) -> QuerySet[Course]:
+def course_list_taught(*, user: User) -> QuerySet[Course]:
     """Courses this user owns or co-teaches, in any status."""
     return Course.objects.filter(_taught_by(user))
 
@@ -51,7 +56,7 @@ def course_list_visible(*, user: AnyUser) -> QuerySet[Course]:
     if user.is_authenticated and user.is_admin:
         return courses
     public = Q(status__in=[Course.Status.PUBLISHED, Course.Status.ARCHIVED])
-    if user.is_authenticated:
+    if isinstance(user, User):
         return courses.filter(public | _taught_by(user))
     return courses.filter(public)
 
@@ -130,7 +135,7 @@ def lesson_list_for_course(*, course_id: uuid.UUID) -> QuerySet[Lesson]:
     )
 
 
-def course_outline_data(*, course: Course) -> dict:
+def course_outline_data(*, course: Course) -> dict[str, Any]:
     """The outline as plain data (cacheable): modules with lessons in order, no bodies.
 
     Two queries whatever the size of the course.
@@ -152,20 +157,31 @@ def course_outline_data(*, course: Course) -> dict:
             "available_after_days",
         )
     )
-    lessons_by_module: dict[uuid.UUID, list[dict]] = {module["id"]: [] for module in modules}
+    lessons_by_module: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
     for lesson in lessons:
-        lessons_by_module[lesson.pop("module_id")].append(lesson)
-    for module in modules:
-        module["lessons"] = lessons_by_module[module["id"]]
-    return {"course_id": course.pk, "modules": modules}
+        row: dict[str, Any] = dict(lesson)
+        lessons_by_module[row.pop("module_id")].append(row)
+    return {
+        "course_id": course.pk,
+        "modules": [{**module, "lessons": lessons_by_module[module["id"]]} for module in modules],
+    }
 
 
-def lesson_body_is_open(*, user: AnyUser, lesson: Lesson) -> bool:
-    """Previews, the course's instructors and admins, and enrolled learners read the body."""
+def lesson_check_access(*, user: AnyUser, lesson: Lesson, now: datetime | None = None) -> None:
+    """Raise unless the user may read the lesson's body now.
+
+    Previews, the course's instructors and admins always may; enrolled learners once the
+    lesson's release date and drip delay have passed (403 `lesson_locked` before).
+    """
     course = lesson.module.course
     if lesson.is_preview or user_can_manage_course(user=user, course=course):
-        return True
-    return hooks.learner_state(user=_as_user(user), course_id=course.pk).is_enrolled
+        return
+    state = hooks.learner_state(user=_as_user(user), course_id=course.pk)
+    if not state.is_enrolled:
+        raise NotEnrolled()
+    unlocks_at = lesson.unlocks_at(state.enrolled_at)
+    if unlocks_at and unlocks_at > (now or timezone.now()):
+        raise LessonLocked(unlocks_at=unlocks_at)
 
 
 def _as_user(user: AnyUser) -> User | None:

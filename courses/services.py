@@ -74,11 +74,10 @@ def _model_update(instance: Model, *, fields: Iterable[str], data: dict[str, Any
 
 def _unique_slug(base: str, *, exclude_pk: uuid.UUID | None = None) -> str:
     base = slugify(base)[:100].strip("-") or f"course-{uuid.uuid4().hex[:8]}"
-    taken = set(
-        Course.objects.filter(slug__startswith=base)
-        .exclude(pk=exclude_pk)
-        .values_list("slug", flat=True)
-    )
+    candidates = Course.objects.filter(slug__startswith=base)
+    if exclude_pk is not None:
+        candidates = candidates.exclude(pk=exclude_pk)
+    taken = set(candidates.values_list("slug", flat=True))
     slug, suffix = base, 2
     while slug in taken:
         slug, suffix = f"{base}-{suffix}", suffix + 1
@@ -97,7 +96,10 @@ def _save_course(course: Course, **save_kwargs: Any) -> None:
 
 
 def _check_slug_free(slug: str, *, exclude_pk: uuid.UUID | None = None) -> None:
-    if Course.objects.filter(slug=slug).exclude(pk=exclude_pk).exists():
+    others = Course.objects.filter(slug=slug)
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    if others.exists():
         raise SlugTaken()
 
 
@@ -238,6 +240,16 @@ def course_delete(*, course: Course) -> None:
     caching.invalidate_course(course_id)
 
 
+def course_enrollment_count_add(*, course: Course, delta: int) -> None:
+    """Adjust the seats taken. The caller (the enrolment service) holds the course lock.
+
+    The catalog cache is not invalidated: seat counts there may lag by the cache TTL, while
+    the enrolment service always checks the locked row.
+    """
+    Course.objects.filter(pk=course.pk).update(enrollment_count=F("enrollment_count") + delta)
+    course.refresh_from_db(fields=["enrollment_count"])
+
+
 @transaction.atomic
 def course_duplicate(*, course: Course) -> Course:
     """A draft copy with the same team, modules and lessons (files are shared, not copied)."""
@@ -301,7 +313,7 @@ def _reorder(model: type[Module] | type[Lesson], *, parent: dict[str, Any], ids:
         raise InvalidOrder(fields={"order": problems})
     offset = max(siblings.aggregate(last=Max("position"))["last"] or 0, len(requested)) + 1
     siblings.update(position=F("position") + offset)
-    rows = [model(pk=pk, position=index) for index, pk in enumerate(requested, start=1)]
+    rows: list[Any] = [model(pk=pk, position=index) for index, pk in enumerate(requested, 1)]
     model.objects.bulk_update(rows, ["position"])
 
 

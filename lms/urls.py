@@ -14,6 +14,7 @@ handler500 = "lms.exceptions.server_error"
 api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("courses.api.urls")),
+    path("", include("enrollments.api.urls")),
 ]
 
 urlpatterns = [

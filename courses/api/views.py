@@ -29,7 +29,6 @@ from courses.api.serializers import (
     OutlineOutputSerializer,
     ReorderInputSerializer,
 )
-from courses.errors import NotEnrolled
 from courses.filters import CourseFilter
 from courses.models import Category, Course, Lesson, Module
 from lms.exceptions import error_responses
@@ -355,10 +354,9 @@ class LessonViewSet(_CourseContentViewSet):
 
     @extend_schema(responses={200: LessonDetailOutputSerializer, **error_responses(403, 404)})
     def retrieve(self, request: Request, pk: str) -> Response:
-        """A lesson with its body (403 `not_enrolled` if you may not read it yet)."""
+        """A lesson with its body (403 `not_enrolled` or `lesson_locked` if you may not read it)."""
         lesson = self.get_object()
-        if not selectors.lesson_body_is_open(user=request.user, lesson=lesson):
-            raise NotEnrolled()
+        selectors.lesson_check_access(user=request.user, lesson=lesson)
         return Response(LessonDetailOutputSerializer(lesson).data)
 
     @extend_schema(

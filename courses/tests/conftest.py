@@ -11,7 +11,7 @@ def co_instructor(db):
 
 @pytest.fixture
 def course(instructor, co_instructor):
-    """A published course owned by `instructor`, co-taught by `co_instructor`: 2 modules × 2."""
+    """Published, owned by `instructor`, co-taught by `co_instructor`: 2 modules of 2 lessons."""
     return course_with_content(
         modules=2,
         lessons_per_module=2,

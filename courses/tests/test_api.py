@@ -73,7 +73,9 @@ def test_course_is_found_by_slug_and_by_id(api_client, course):
     ),
     indirect=["role_user"],
 )
-def test_draft_is_visible_only_to_its_instructors_and_admins(auth_client, draft, role_user, expected):
+def test_draft_is_visible_only_to_its_instructors_and_admins(
+    auth_client, draft, role_user, expected
+):
     response = auth_client(role_user).get(f"{COURSES}{draft.slug}/")
 
     assert response.status_code == expected
@@ -137,7 +139,9 @@ def test_course_create_makes_a_draft_owned_by_the_caller(auth_client, instructor
     assert body["status"] == "draft"
     assert body["owner"]["id"] == str(instructor.pk)
     assert body["price"] == {"amount": 2500, "currency": "EUR"}
-    assert body["co_instructors"] == [{"id": str(co_instructor.pk), "full_name": co_instructor.full_name}]
+    assert body["co_instructors"] == [
+        {"id": str(co_instructor.pk), "full_name": co_instructor.full_name}
+    ]
     assert body["metadata"] == {"track": "systems"}
 
 
@@ -180,7 +184,9 @@ def test_course_create_with_a_taken_slug_is_a_conflict(auth_client, instructor):
         ),
     ],
 )
-def test_course_create_rejects_bad_input_and_creates_nothing(auth_client, instructor, payload, field):
+def test_course_create_rejects_bad_input_and_creates_nothing(
+    auth_client, instructor, payload, field
+):
     response = auth_client(instructor).post(COURSES, {"title": "Valid", **payload})
 
     assert response.status_code == 400
@@ -222,7 +228,9 @@ def test_course_update_permissions(auth_client, course, role_user, expected):
     assert (course.subtitle == "New") is (expected == 200)
 
 
-def test_other_instructor_gets_404_for_a_draft_they_cannot_see(auth_client, draft, other_instructor):
+def test_other_instructor_gets_404_for_a_draft_they_cannot_see(
+    auth_client, draft, other_instructor
+):
     response = auth_client(other_instructor).patch(f"{COURSES}{draft.pk}/", {"title": "Mine"})
 
     assert response.status_code == 404
@@ -437,7 +445,9 @@ def test_outline_shows_a_new_lesson_on_the_next_read(auth_client, course, instru
 
     auth_client(instructor).post(f"/api/v1/modules/{module.pk}/lessons/", {"title": "Fresh"})
 
-    titles = [lesson["title"] for lesson in auth_client(None).get(url).json()["modules"][0]["lessons"]]
+    titles = [
+        lesson["title"] for lesson in auth_client(None).get(url).json()["modules"][0]["lessons"]
+    ]
     assert titles[-1] == "Fresh"
 
 
@@ -458,7 +468,9 @@ def test_outline_query_count_does_not_grow_with_lessons(
     assert len(response.json()["modules"][1]["lessons"]) == lessons
 
 
-def test_cached_outline_needs_only_the_visibility_queries(api_client, course, django_assert_num_queries):
+def test_cached_outline_needs_only_the_visibility_queries(
+    api_client, course, django_assert_num_queries
+):
     api_client.get(f"{COURSES}{course.pk}/outline/")
 
     with django_assert_num_queries(2):
@@ -531,7 +543,9 @@ def test_modules_reorder_rejects_a_bad_order_and_changes_nothing(
         "not a uuid": [str(second.pk), "nope"],
     }[problem]
 
-    response = auth_client(instructor).post(f"{COURSES}{course.pk}/modules/reorder/", {"order": order})
+    response = auth_client(instructor).post(
+        f"{COURSES}{course.pk}/modules/reorder/", {"order": order}
+    )
 
     assert response.status_code == 400
     assert response.json()["code"] in {"invalid_order", "invalid"}
@@ -554,7 +568,9 @@ def test_modules_reorder_rejects_a_bad_order_and_changes_nothing(
 def test_modules_reorder_permissions(auth_client, course, role_user, expected):
     order = [str(pk) for pk in course.modules.order_by("-position").values_list("pk", flat=True)]
 
-    response = auth_client(role_user).post(f"{COURSES}{course.pk}/modules/reorder/", {"order": order})
+    response = auth_client(role_user).post(
+        f"{COURSES}{course.pk}/modules/reorder/", {"order": order}
+    )
 
     assert response.status_code == expected
 

@@ -1,3 +1,9 @@
+import importlib
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+
+from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -12,11 +18,31 @@ DEMO_USERS = [
 ]
 
 
+def app_demo_modules() -> Iterator[ModuleType]:
+    """Each installed app's optional `demo` module, in INSTALLED_APPS order.
+
+    Apps are listed lower layers first, so an app's demo data can use the data of the apps it
+    depends on. Discovering the modules at run time keeps accounts from importing later apps.
+    """
+    for app_config in apps.get_app_configs():
+        name = f"{app_config.name}.demo"
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name != name:
+                raise  # The demo module exists but imports something missing: show it.
+            continue
+        yield module
+
+
 class Command(BaseCommand):
-    help = "Load a small demo data set with known logins (safe to run again)."
+    help = (
+        "Load a small demo data set with known logins, then each app's demo data "
+        "(`<app>/demo.py`, a `seed(*, stdout)` function). Safe to run again."
+    )
 
     @transaction.atomic
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         for email, full_name, role in DEMO_USERS:
             user = User.objects.filter(email=email).first() or User(email=email)
             user.full_name = full_name
@@ -27,3 +53,6 @@ class Command(BaseCommand):
             user.save()
             self.stdout.write(f"{role:<10} {email}")
         self.stdout.write(self.style.SUCCESS(f"Demo users ready; password: {DEMO_PASSWORD}"))
+        for module in app_demo_modules():
+            # Each seed() is idempotent itself: it skips what an earlier run created.
+            module.seed(stdout=self.stdout)

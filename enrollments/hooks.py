@@ -1,0 +1,49 @@
+"""Extension points later apps register in their AppConfig.ready().
+
+- Completion requirements (assessments): besides every required lesson, a course is complete
+  only when each registered requirement holds (e.g. required quizzes passed).
+- Completion callbacks (certificates, mail, webhooks): run once, after the commit that marks
+  an enrolment completed, with the enrolment id.
+- Enrolment callbacks (webhooks): run after the commit that creates or reactivates one.
+"""
+
+import uuid
+from collections.abc import Callable
+
+from enrollments.models import Enrollment
+
+CompletionRequirement = Callable[[Enrollment], bool]
+EnrollmentCallback = Callable[[uuid.UUID], None]
+
+_completion_requirements: list[CompletionRequirement] = []
+_completion_callbacks: list[EnrollmentCallback] = []
+_enrollment_callbacks: list[EnrollmentCallback] = []
+
+
+def _register(registry: list, item: Callable) -> None:
+    if item not in registry:
+        registry.append(item)
+
+
+def register_completion_requirement(requirement: CompletionRequirement) -> None:
+    _register(_completion_requirements, requirement)
+
+
+def register_completion_callback(callback: EnrollmentCallback) -> None:
+    _register(_completion_callbacks, callback)
+
+
+def register_enrollment_callback(callback: EnrollmentCallback) -> None:
+    _register(_enrollment_callbacks, callback)
+
+
+def extra_requirements_met(enrollment: Enrollment) -> bool:
+    return all(requirement(enrollment) for requirement in _completion_requirements)
+
+
+def completion_callbacks() -> list[EnrollmentCallback]:
+    return list(_completion_callbacks)
+
+
+def enrollment_callbacks() -> list[EnrollmentCallback]:
+    return list(_enrollment_callbacks)
