@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from accounts import services
@@ -12,6 +12,16 @@ from accounts.models import User
 def _is_back_office(request: HttpRequest) -> bool:
     user = request.user
     return user.is_authenticated and user.is_active and user.is_staff and user.is_admin
+
+
+def _is_instructor(request: HttpRequest) -> bool:
+    user = request.user
+    return user.is_authenticated and user.is_active and user.is_staff and user.is_instructor
+
+
+def _is_autocomplete(request: HttpRequest) -> bool:
+    match = getattr(request, "resolver_match", None)
+    return match is not None and match.url_name == "autocomplete"
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -68,6 +78,10 @@ class UserAdmin(DjangoUserAdmin):
         return _is_back_office(request)
 
     def has_view_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        # Instructors pick co-instructors through the admin's user autocomplete, which asks
+        # for view permission; the user directory itself stays closed to them.
+        if _is_autocomplete(request) and _is_instructor(request):
+            return True
         return _is_back_office(request)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -79,6 +93,21 @@ class UserAdmin(DjangoUserAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         # Accounts are deactivated, not deleted, so their records stay.
         return request.user.is_superuser
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[User], search_term: str
+    ) -> tuple[QuerySet[User], bool]:
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        # Course owners and co-instructors are picked among active teaching staff, and an
+        # instructor's autocomplete never lists anyone else, whichever field it names.
+        # ("courses" is a string: accounts must not import the apps above it.)
+        if _is_autocomplete(request) and (
+            request.GET.get("app_label") == "courses" or not _is_back_office(request)
+        ):
+            queryset = queryset.filter(is_active=True).filter(
+                Q(role__in=[User.Role.INSTRUCTOR, User.Role.ADMIN]) | Q(is_superuser=True)
+            )
+        return queryset, may_have_duplicates
 
     def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> list[str]:
         readonly = list(super().get_readonly_fields(request, obj))

@@ -335,6 +335,7 @@ def module_create(*, course: Course, title: str, description: str = "") -> Modul
 @transaction.atomic
 def module_update(*, module: Module, data: dict[str, Any]) -> Module:
     course_get_for_update(pk=module.course_id)
+    module = Module.objects.get(pk=module.pk)  # compare with the stored row, not the caller's
     if _model_update(module, fields=MODULE_EDITABLE_FIELDS, data=data):
         caching.invalidate_course(module.course_id)
     return module
@@ -383,6 +384,7 @@ def lesson_create(
 def lesson_update(*, lesson: Lesson, data: dict[str, Any]) -> Lesson:
     course_id = lesson.module.course_id
     course_get_for_update(pk=course_id)
+    lesson = Lesson.objects.select_related("module").get(pk=lesson.pk)  # the stored row
     changed = _model_update(lesson, fields=LESSON_EDITABLE_FIELDS, data=data)
     if changed & LESSON_PROGRESS_FIELDS:
         hooks.content_changed(course_id=course_id)

@@ -13,7 +13,7 @@ CHANGELIST_URL = reverse("admin:accounts_user_changelist")
     ("role_user", "expected_status"),
     [
         ("student", 302),  # not staff: sent to the admin login page
-        ("instructor", 302),
+        ("instructor", 403),
         ("admin_user", 200),
     ],
     indirect=["role_user"],
