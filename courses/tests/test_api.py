@@ -432,6 +432,24 @@ def test_outline_lists_modules_and_lessons_in_order_without_bodies(api_client, c
     assert lessons[0]["is_completed"] is False
 
 
+@pytest.mark.parametrize(
+    ("role_user", "expected"),
+    _expect(
+        anonymous=404,
+        student=404,
+        other_instructor=404,
+        instructor=200,
+        co_instructor=200,
+        admin_user=200,
+    ),
+    indirect=["role_user"],
+)
+def test_outline_of_a_draft_is_for_its_managers(auth_client, draft, role_user, expected):
+    response = auth_client(role_user).get(f"{COURSES}{draft.pk}/outline/")
+
+    assert response.status_code == expected
+
+
 def test_outline_of_a_draft_is_404_for_students(auth_client, draft, student):
     response = auth_client(student).get(f"{COURSES}{draft.pk}/outline/")
 
