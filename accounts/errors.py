@@ -29,3 +29,9 @@ class InvalidRefreshToken(ApplicationError):
 
     def __init__(self) -> None:
         super().__init__(fields={"refresh": [self.default_message]})
+
+
+class EmailNotVerified(ApplicationError):
+    status_code = 403
+    default_code = "email_not_verified"
+    default_message = "Verify your email address first."

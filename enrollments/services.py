@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.selectors import user_check_email_verified
 from courses.errors import LessonLocked, NotEnrolled
 from courses.models import Course, Lesson
 from courses.selectors import course_get_for_update
@@ -58,6 +59,8 @@ def enrollment_create(
     concurrency; the (user, course) unique constraint backs it up.
     """
     now = now or timezone.now()
+    if source == Enrollment.Source.FREE:
+        user_check_email_verified(user=user)  # staff grants and imports are exempt
     with transaction.atomic():
         course = course_get_for_update(pk=course.pk)
         enrollment = Enrollment.objects.select_for_update().filter(user=user, course=course).first()
@@ -200,6 +203,12 @@ def _requirements_met(enrollment: Enrollment, *, total: int) -> bool:
     )
 
 
+def _schedule_completion_callbacks(enrollment: Enrollment) -> None:
+    """Run the completion callbacks once the transaction that completed `enrollment` commits."""
+    for callback in hooks.completion_callbacks():
+        transaction.on_commit(partial(callback, enrollment.pk))
+
+
 def _complete_if_done(enrollment: Enrollment, *, now: datetime) -> bool:
     """Complete an active enrolment whose requirements are met; once. Caller holds its lock."""
     if enrollment.status != Enrollment.Status.ACTIVE:
@@ -209,8 +218,7 @@ def _complete_if_done(enrollment: Enrollment, *, now: datetime) -> bool:
     enrollment.status = Enrollment.Status.COMPLETED
     enrollment.completed_at = now
     enrollment.save(update_fields=["status", "completed_at", "updated_at"])
-    for callback in hooks.completion_callbacks():
-        transaction.on_commit(partial(callback, enrollment.pk))
+    _schedule_completion_callbacks(enrollment)
     return True
 
 
@@ -275,3 +283,21 @@ def enrollment_progress_recount(*, course_id: uuid.UUID) -> int:
     for enrollment in candidates if total else []:
         _complete_if_done(enrollment, now=now)
     return drifted
+
+
+@transaction.atomic
+def enrollment_mark_completed(*, enrollment: Enrollment) -> Enrollment:
+    """Complete an active enrolment whatever its progress (staff override from the admin).
+
+    Fires the completion callbacks after the commit, like a completion earned through the
+    lessons. Anything but an active enrolment is returned unchanged.
+    """
+    course_get_for_update(pk=enrollment.course_id)
+    enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+    if enrollment.status != Enrollment.Status.ACTIVE:
+        return enrollment
+    enrollment.status = Enrollment.Status.COMPLETED
+    enrollment.completed_at = timezone.now()
+    enrollment.save(update_fields=["status", "completed_at", "updated_at"])
+    _schedule_completion_callbacks(enrollment)
+    return enrollment

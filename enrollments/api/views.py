@@ -62,7 +62,7 @@ class CourseEnrollView(APIView):
         responses={
             200: EnrollmentOutputSerializer,
             201: EnrollmentOutputSerializer,
-            **error_responses(401, 402, 404, 409),
+            **error_responses(401, 402, 403, 404, 409),
         },
     )
     def post(self, request: Request, pk: str) -> Response:

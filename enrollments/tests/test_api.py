@@ -58,6 +58,26 @@ def test_enrol_answers_201_then_200(auth_client, student, course):
     assert first.json()["course"]["slug"] == course.slug
 
 
+def test_enrol_needs_a_verified_email_when_required(auth_client, student, course, settings):
+    settings.ACCOUNTS_REQUIRE_VERIFIED_EMAIL = True
+
+    response = auth_client(student).post(f"/api/v1/courses/{course.pk}/enroll/")
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "email_not_verified"
+    assert Enrollment.objects.count() == 0
+
+
+def test_enrol_with_a_verified_email_when_required(auth_client, student, course, settings):
+    settings.ACCOUNTS_REQUIRE_VERIFIED_EMAIL = True
+    student.email_verified_at = timezone.now()
+    student.save()
+
+    response = auth_client(student).post(f"/api/v1/courses/{course.pk}/enroll/")
+
+    assert response.status_code == 201
+
+
 def test_anonymous_cannot_enrol(api_client, course):
     response = api_client.post(f"/api/v1/courses/{course.pk}/enroll/")
 
