@@ -50,6 +50,9 @@ class User(BaseModel, AbstractBaseUser, PermissionsMixin):
         help_text="Can log into the admin site. Always on for admins and instructors.",
     )
     email_verified_at = models.DateTimeField(null=True, blank=True)
+    receives_weekly_digest = models.BooleanField(
+        default=True, help_text="Gets the weekly progress email."
+    )
 
     objects = UserManager()
 

@@ -102,10 +102,23 @@ def user_revoke_refresh_tokens(*, user: User) -> int:
     return len(revoked)
 
 
-def user_update_profile(*, user: User, full_name: str) -> User:
-    user.full_name = full_name
-    user.full_clean(exclude=["password"])
-    user.save(update_fields=["full_name", "updated_at"])
+def user_update_profile(
+    *, user: User, full_name: str | None = None, receives_weekly_digest: bool | None = None
+) -> User:
+    """Change what a user may change about themselves (not email or role)."""
+    changes = {
+        name: value
+        for name, value in (
+            ("full_name", full_name),
+            ("receives_weekly_digest", receives_weekly_digest),
+        )
+        if value is not None
+    }
+    for name, value in changes.items():
+        setattr(user, name, value)
+    if changes:
+        user.full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
+        user.save(update_fields=[*changes, "updated_at"])
     return user
 
 

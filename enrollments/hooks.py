@@ -5,6 +5,8 @@
 - Completion callbacks (certificates, mail, webhooks): run once, after the commit that marks
   an enrolment completed, with the enrolment id.
 - Enrolment callbacks (webhooks): run after the commit that creates or reactivates one.
+- Revocation callbacks (certificates, webhooks): run after the commit that cancels or refunds
+  one, with the enrolment id and the new status.
 """
 
 import uuid
@@ -18,6 +20,8 @@ EnrollmentCallback = Callable[[uuid.UUID], None]
 _completion_requirements: list[CompletionRequirement] = []
 _completion_callbacks: list[EnrollmentCallback] = []
 _enrollment_callbacks: list[EnrollmentCallback] = []
+RevocationCallback = Callable[[uuid.UUID, str], None]
+_revocation_callbacks: list[RevocationCallback] = []
 
 
 def _register(registry: list, item: Callable) -> None:
@@ -35,6 +39,14 @@ def register_completion_callback(callback: EnrollmentCallback) -> None:
 
 def register_enrollment_callback(callback: EnrollmentCallback) -> None:
     _register(_enrollment_callbacks, callback)
+
+
+def register_revocation_callback(callback: RevocationCallback) -> None:
+    _register(_revocation_callbacks, callback)
+
+
+def revocation_callbacks() -> list[RevocationCallback]:
+    return list(_revocation_callbacks)
 
 
 def extra_requirements_met(enrollment: Enrollment) -> bool:

@@ -114,6 +114,8 @@ def enrollment_cancel(
     enrollment.status = status
     enrollment.cancelled_at = timezone.now()
     enrollment.save(update_fields=["status", "cancelled_at", "updated_at"])
+    for callback in hooks.revocation_callbacks():
+        transaction.on_commit(partial(callback, enrollment.pk, status))
     return enrollment
 
 

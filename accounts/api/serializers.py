@@ -15,6 +15,7 @@ class UserOutputSerializer(serializers.ModelSerializer):
             "role",
             "is_active",
             "email_verified_at",
+            "receives_weekly_digest",
             "date_joined",
             "last_login",
         ]
@@ -45,7 +46,8 @@ class LogoutInputSerializer(serializers.Serializer):
 
 
 class MeUpdateInputSerializer(serializers.Serializer):
-    full_name = serializers.CharField(max_length=150)
+    full_name = serializers.CharField(max_length=150, required=False)
+    receives_weekly_digest = serializers.BooleanField(required=False)
 
 
 class PasswordChangeInputSerializer(serializers.Serializer):

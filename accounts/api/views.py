@@ -97,11 +97,10 @@ class MeView(APIView):
         responses={200: UserOutputSerializer, **error_responses(400, 401)},
     )
     def patch(self, request: Request) -> Response:
-        """Update the profile. Email and role cannot be changed here."""
+        """Update the name or the weekly-digest choice. Email and role cannot be changed here."""
         serializer = MeUpdateInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        full_name = serializer.validated_data.get("full_name", request.user.full_name)
-        user = services.user_update_profile(user=request.user, full_name=full_name)
+        user = services.user_update_profile(user=request.user, **serializer.validated_data)
         return Response(UserOutputSerializer(user).data)
 
 

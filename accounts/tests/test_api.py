@@ -331,6 +331,7 @@ def test_me_returns_the_profile(auth_client, student):
         "role": "student",
         "is_active": True,
         "email_verified_at": None,
+        "receives_weekly_digest": True,
         "date_joined": student.created_at.isoformat().replace("+00:00", "Z"),
         "last_login": None,
     }
@@ -350,6 +351,15 @@ def test_me_patch_updates_the_full_name(auth_client, student):
     assert response.json()["full_name"] == "Renamed Person"
     student.refresh_from_db()
     assert student.full_name == "Renamed Person"
+
+
+def test_me_patch_opts_out_of_the_weekly_digest(auth_client, student):
+    response = auth_client(student).patch(ME_URL, {"receives_weekly_digest": False})
+
+    student.refresh_from_db()
+    assert response.status_code == 200
+    assert response.json()["receives_weekly_digest"] is False
+    assert student.receives_weekly_digest is False
 
 
 def test_me_patch_cannot_change_role_or_email(auth_client, student):

@@ -164,6 +164,19 @@ def test_cancelling_twice_changes_nothing(student, course):
     assert course.enrollment_count == 0
 
 
+def test_revocation_hook_runs_after_commit_with_the_new_status(
+    student, course, monkeypatch, django_capture_on_commit_callbacks
+):
+    calls: list = []
+    monkeypatch.setattr(hooks, "_revocation_callbacks", [lambda *args: calls.append(args)])
+    enrollment = _enrol(student, course)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.enrollment_cancel(enrollment=enrollment, status=Enrollment.Status.REFUNDED)
+
+    assert calls == [(enrollment.pk, "refunded")]
+
+
 def test_refunded_enrolment_cannot_be_cancelled(student, course):
     enrollment = _enrol(student, course)
     services.enrollment_cancel(enrollment=enrollment, status=Enrollment.Status.REFUNDED)
