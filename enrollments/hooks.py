@@ -5,13 +5,17 @@
 - Completion callbacks (certificates, mail, webhooks): run once, after the commit that marks
   an enrolment completed, with the enrolment id.
 - Enrolment callbacks (webhooks): run after the commit that creates or reactivates one.
+- Analytics sections (assessments: quiz averages; payments: revenue): each adds a named
+  section to the course analytics, computed with aggregate queries.
 - Revocation callbacks (certificates, webhooks): run after the commit that cancels or refunds
   one, with the enrolment id and the new status.
 """
 
 import uuid
 from collections.abc import Callable
+from typing import Any
 
+from courses.models import Course
 from enrollments.models import Enrollment
 
 CompletionRequirement = Callable[[Enrollment], bool]
@@ -47,6 +51,18 @@ def register_revocation_callback(callback: RevocationCallback) -> None:
 
 def revocation_callbacks() -> list[RevocationCallback]:
     return list(_revocation_callbacks)
+
+
+AnalyticsSection = Callable[[Course], dict[str, Any]]
+_analytics_sections: dict[str, AnalyticsSection] = {}
+
+
+def register_analytics_section(name: str, section: AnalyticsSection) -> None:
+    _analytics_sections[name] = section
+
+
+def analytics_sections() -> dict[str, AnalyticsSection]:
+    return dict(_analytics_sections)
 
 
 def extra_requirements_met(enrollment: Enrollment) -> bool:

@@ -19,6 +19,7 @@ from accounts.models import User
 from courses.hooks import LearnerState
 from courses.models import Course, Lesson
 from courses.selectors import AnyUser, user_can_manage_course
+from enrollments import hooks
 from enrollments.models import Enrollment, LessonProgress
 
 
@@ -88,7 +89,8 @@ def course_roster(*, course: Course) -> QuerySet[Enrollment]:
 
 
 def course_analytics(*, course: Course) -> dict[str, Any]:
-    """Enrolment and completion figures for instructors, in three aggregate queries."""
+    """Enrolment and completion figures for instructors, in two aggregate queries, plus the
+    sections later apps register (revenue, quiz averages)."""
     holding = Q(status__in=Enrollment.HOLDS_SEAT)
     totals = Enrollment.objects.filter(course=course).aggregate(
         total=Count("pk"),
@@ -114,6 +116,7 @@ def course_analytics(*, course: Course) -> dict[str, Any]:
         .values("id", "title", "module__position", "position", "is_required", "completions")
     )
     return {
+        "sections": {name: section(course) for name, section in hooks.analytics_sections().items()},
         "enrollments": {
             key: totals[key] for key in ("total", "active", "completed", "cancelled", "refunded")
         },

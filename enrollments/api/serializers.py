@@ -137,3 +137,7 @@ class CourseAnalyticsOutputSerializer(serializers.Serializer):
     completion_rate = serializers.FloatField(help_text="Completed / (active + completed).")
     average_progress = serializers.FloatField(help_text="Mean percent of current learners.")
     lessons = LessonFunnelSerializer(many=True)
+    sections = serializers.DictField(
+        child=serializers.DictField(),
+        help_text="Figures other parts add, by name (e.g. `revenue`, `quizzes`).",
+    )

@@ -488,6 +488,18 @@ def test_analytics_figures(auth_client, instructor, course):
     assert body["lessons"][0]["id"] == str(lessons[0].pk)
 
 
+def test_analytics_include_the_registered_sections(auth_client, instructor, course, monkeypatch):
+    from enrollments import hooks
+
+    monkeypatch.setattr(
+        hooks, "_analytics_sections", {"extra": lambda course: {"title": course.title}}
+    )
+
+    body = auth_client(instructor).get(f"/api/v1/courses/{course.pk}/analytics/").json()
+
+    assert body["sections"] == {"extra": {"title": course.title}}
+
+
 @pytest.mark.parametrize("lessons", [5, 50])
 def test_analytics_query_count_is_flat(auth_client, instructor, django_assert_num_queries, lessons):
     course = course_with_content(
