@@ -32,11 +32,11 @@ class CSVRenderer(BaseRenderer):
             writer = csv.DictWriter(buffer, fieldnames=list(data[0]))
             writer.writeheader()
             for row in data:
-                writer.writerow({key: _safe_cell(value) for key, value in row.items()})
+                writer.writerow({key: safe_csv_cell(value) for key, value in row.items()})
         return buffer.getvalue().encode(self.charset)
 
 
-def _safe_cell(value: Any) -> Any:
+def safe_csv_cell(value: Any) -> Any:
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return f"'{value}"
     return value

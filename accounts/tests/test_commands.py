@@ -88,3 +88,9 @@ def test_seed_demo_reports_a_demo_module_that_fails_to_import(fake_apps):
         call_command("seed_demo", stdout=io.StringIO())
 
     assert not User.objects.exists()
+
+
+def test_seed_demo_users_have_verified_emails():
+    call_command("seed_demo", stdout=io.StringIO())
+
+    assert not User.objects.filter(email_verified_at__isnull=True).exists()

@@ -6,6 +6,7 @@ from typing import Any
 from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 
@@ -49,6 +50,8 @@ class Command(BaseCommand):
             user.role = role
             user.is_superuser = role == User.Role.ADMIN
             user.is_active = True
+            # Verified, so the demo works with ACCOUNTS_REQUIRE_VERIFIED_EMAIL on.
+            user.email_verified_at = user.email_verified_at or timezone.now()
             user.set_password(DEMO_PASSWORD)
             user.save()
             self.stdout.write(f"{role:<10} {email}")
