@@ -4,9 +4,10 @@ from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
 from accounts import services
-from accounts.models import User
+from accounts.models import SecurityEvent, User
 
 
 def _is_back_office(request: HttpRequest) -> bool:
@@ -41,11 +42,25 @@ class UserAdmin(DjangoUserAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
     ordering = ["-created_at"]
-    list_display = ["email", "full_name", "role", "is_active", "is_staff", "created_at"]
+    list_display = [
+        "email",
+        "full_name",
+        "role",
+        "is_active",
+        "is_staff",
+        "is_locked",
+        "created_at",
+    ]
     list_filter = ["role", "is_active", "is_staff", "is_superuser", "created_at"]
     search_fields = ["email", "full_name"]
-    readonly_fields = ["created_at", "updated_at", "last_login"]
-    actions = ["deactivate_users", "reactivate_users"]
+    readonly_fields = [
+        "created_at",
+        "updated_at",
+        "last_login",
+        "failed_login_count",
+        "locked_until",
+    ]
+    actions = ["deactivate_users", "reactivate_users", "unlock_users"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Profile", {"fields": ("full_name", "role", "email_verified_at")}),
@@ -53,6 +68,7 @@ class UserAdmin(DjangoUserAdmin):
             "Access",
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
+        ("Sign-in", {"fields": ("failed_login_count", "locked_until")}),
         ("Dates", {"fields": ("last_login", "created_at", "updated_at")}),
     )
     add_fieldsets = (
@@ -115,6 +131,22 @@ class UserAdmin(DjangoUserAdmin):
             readonly += ["is_superuser", "groups", "user_permissions"]
         return readonly
 
+    @admin.display(boolean=True, description="Locked")
+    def is_locked(self, obj: User) -> bool:
+        return obj.is_locked(timezone.now())
+
+    def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
+        previous_role = form.initial.get("role")
+        super().save_model(request, obj, form, change)
+        if change and "role" in form.changed_data:
+            services.user_role_changed(user=obj, previous_role=previous_role, request=request)
+
+    @admin.action(description="Unlock selected users (clear a sign-in lockout)")
+    def unlock_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset.filter(locked_until__isnull=False):
+            services.user_unlock(user=user, request=request)
+        self.message_user(request, "Selected users were unlocked.", messages.SUCCESS)
+
     @admin.action(description="Deactivate selected users (keeps their data)")
     def deactivate_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset.filter(is_active=True):
@@ -126,3 +158,31 @@ class UserAdmin(DjangoUserAdmin):
         for user in queryset.filter(is_active=False):
             services.user_reactivate(user=user)
         self.message_user(request, "Selected users were reactivated.", messages.SUCCESS)
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(admin.ModelAdmin):
+    """The audit log: read-only, for back-office admins."""
+
+    list_display = ["created_at", "kind", "user", "actor", "ip_address"]
+    list_filter = ["kind", "created_at"]
+    search_fields = ["user__email", "actor__email", "ip_address"]
+    date_hierarchy = "created_at"
+    list_select_related = ["user", "actor"]
+    fields = ["created_at", "kind", "user", "actor", "ip_address", "user_agent", "metadata"]
+    readonly_fields = fields
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _is_back_office(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: SecurityEvent | None = None) -> bool:
+        return _is_back_office(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: SecurityEvent | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: SecurityEvent | None = None) -> bool:
+        return False

@@ -1,7 +1,10 @@
+from datetime import datetime
+
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from lms.models import BaseModel
 
@@ -53,6 +56,14 @@ class User(BaseModel, AbstractBaseUser, PermissionsMixin):
     receives_weekly_digest = models.BooleanField(
         default=True, help_text="Gets the weekly progress email."
     )
+    # Sign-in attempts since the last successful sign-in; changed only by the lockout services,
+    # under a row lock, so concurrent attempts cannot slip past the limit.
+    failed_login_count = models.PositiveSmallIntegerField(
+        default=0, help_text="Sign-in attempts since the last successful sign-in."
+    )
+    locked_until = models.DateTimeField(
+        null=True, blank=True, help_text="Sign-in is refused until this time (lockout)."
+    )
 
     objects = UserManager()
 
@@ -98,3 +109,88 @@ class User(BaseModel, AbstractBaseUser, PermissionsMixin):
     @property
     def is_instructor(self) -> bool:
         return self.role == self.Role.INSTRUCTOR
+
+    def is_locked(self, now: datetime) -> bool:
+        return self.locked_until is not None and self.locked_until > now
+
+
+class AccountToken(BaseModel):
+    """A single-use secret mailed or handed to a user: email verification, password reset, or
+    the MFA challenge between the password and the code. Only its SHA-256 is stored."""
+
+    class Purpose(models.TextChoices):
+        EMAIL_VERIFICATION = "email_verification", "Email verification"
+        PASSWORD_RESET = "password_reset", "Password reset"
+        MFA_CHALLENGE = "mfa_challenge", "MFA challenge"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="account_tokens")
+    purpose = models.CharField(max_length=32, choices=Purpose.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "purpose"]), models.Index(fields=["expires_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    purpose__in=["email_verification", "password_reset", "mfa_challenge"]
+                ),
+                name="accounts_accounttoken_purpose_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} for {self.user_id}"
+
+    def is_usable(self, now: datetime) -> bool:
+        return self.used_at is None and self.expires_at > now
+
+
+class SecurityEvent(BaseModel):
+    """One line of the security audit log. Never holds a password, token or code."""
+
+    class Kind(models.TextChoices):
+        LOGIN_SUCCEEDED = "login_succeeded", "Login succeeded"
+        LOGIN_FAILED = "login_failed", "Login failed"
+        ACCOUNT_LOCKED = "account_locked", "Account locked"
+        ACCOUNT_UNLOCKED = "account_unlocked", "Account unlocked"
+        MFA_FAILED = "mfa_failed", "MFA code refused"
+        MFA_ENABLED = "mfa_enabled", "MFA turned on"
+        MFA_DISABLED = "mfa_disabled", "MFA turned off"
+        MFA_BACKUP_CODES_REGENERATED = "mfa_backup_codes_regenerated", "Backup codes replaced"
+        PASSWORD_CHANGED = "password_changed", "Password changed"
+        PASSWORD_RESET_REQUESTED = "password_reset_requested", "Password reset requested"
+        PASSWORD_RESET = "password_reset", "Password reset"
+        EMAIL_VERIFIED = "email_verified", "Email verified"
+        ROLE_CHANGED = "role_changed", "Role changed"
+        REFUND = "refund", "Refund"
+
+    # Other apps may record kinds of their own: the field is not limited to the choices.
+    kind = models.CharField(max_length=50, choices=Kind.choices, db_index=True)
+    user = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="security_events",
+        help_text="The account the event is about.",
+    )
+    actor = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who did it, when signed in as someone else (staff acting on an account).",
+    )
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} at {timezone.localtime(self.created_at):%Y-%m-%d %H:%M:%S}"
