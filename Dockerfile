@@ -25,15 +25,26 @@ RUN pip install --no-cache-dir -r /tmp/requirements.txt
 # --- Runtime -------------------------------------------------------------------------------
 FROM python:3.11-slim-bookworm AS runtime
 
+# The version being deployed (e.g. `--build-arg LMS_RELEASE=$(git rev-parse --short HEAD)`):
+# Sentry groups errors by it.
+ARG LMS_RELEASE=""
+
+# PROMETHEUS_MULTIPROC_DIR: every gunicorn worker and Celery pool process writes its metric
+# samples there, and /metrics (web) or the worker's exporter adds them up (lms/metrics.py).
+# It is emptied when gunicorn or a worker starts; compose mounts a tmpfs on it.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     VIRTUAL_ENV=/opt/venv \
-    PATH="/opt/venv/bin:${PATH}"
+    PATH="/opt/venv/bin:${PATH}" \
+    PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus-multiproc \
+    SENTRY_RELEASE=${LMS_RELEASE}
 
 # The shared libraries and a font WeasyPrint needs to render certificate PDFs
-# (Pango, its FreeType back end, HarfBuzz's subsetter for embedded fonts). Not pinned to
-# exact versions: Debian drops superseded versions from the archive when a security update
-# lands, so a pin would break the build; the base image tag fixes the Debian release.
+# (Pango, its FreeType back end, HarfBuzz's subsetter for embedded fonts, without which a PDF
+# takes about ten times longer; DejaVu covers Latin, Greek, Cyrillic, Arabic and Hebrew, so
+# right-to-left names render). Not pinned to exact versions: Debian drops superseded
+# versions from the archive when a security update lands, so a pin would break the build;
+# the base image tag fixes the Debian release.
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
@@ -72,28 +83,28 @@ RUN DJANGO_ENV=production \
     CELERY_BROKER_URL=redis://localhost:6379/1 \
     CELERY_TASK_ALWAYS_EAGER=false \
     python manage.py collectstatic --noinput \
-    && mkdir -p /app/media \
-    && chown lms:lms /app/media
+    && mkdir -p /app/media "${PROMETHEUS_MULTIPROC_DIR}" \
+    && chown lms:lms /app/media "${PROMETHEUS_MULTIPROC_DIR}"
 
 USER 10001:10001
 
-EXPOSE 8000
+# 8000: gunicorn (the API, pages, admin, /health/*, /metrics). 9808: a Celery worker's
+# metrics exporter, when CELERY_METRICS_PORT=9808 (compose sets it for the workers).
+EXPOSE 8000 9808
 
 # Liveness only (the process answers); readiness, /health/ready, also checks PostgreSQL,
 # Redis and the broker and belongs to the orchestrator. No curl in the slim image, so
-# python's urllib; any HTTP error status raises and so fails the check. The Host header is
-# the first DJANGO_ALLOWED_HOSTS entry (a leading '.' wildcard stripped), because Django
-# answers 400 to a Host it does not allow, and production's list need not hold 127.0.0.1.
-# /health/ is exempt from the HTTPS redirect (SECURE_REDIRECT_EXEMPT), so plain HTTP works.
-# Worker, beat and migrate containers do not listen on 8000: compose.yaml disables or
-# replaces this check for them.
+# python's urllib; any HTTP error status raises and so fails the check. /health/* is answered
+# before Django's Host check (lms.observability.ProbeMiddleware) and is exempt from the HTTPS
+# redirect, so plain http://127.0.0.1 works whatever DJANGO_ALLOWED_HOSTS holds. Worker, beat
+# and migrate containers do not listen on 8000: compose.yaml disables or replaces this check
+# for them.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request as r; host = (os.environ.get('DJANGO_ALLOWED_HOSTS') or '127.0.0.1').split(',')[0].strip().lstrip('.') or '127.0.0.1'; r.urlopen(r.Request('http://127.0.0.1:8000/health/live', headers={'Host': host}), timeout=4)"]
+    CMD ["python", "-c", "import urllib.request as r; r.urlopen('http://127.0.0.1:8000/health/live', timeout=4)"]
 
-# The shell form is used (sh -c) so that ${GUNICORN_WORKERS:-3} is expanded when the
-# container starts, and `exec` then replaces the shell with gunicorn, so gunicorn is PID 1
-# and receives SIGTERM for a graceful shutdown. GUNICORN_CMD_ARGS was not used because a
-# value set at run time replaces the whole string, so tuning one option would silently drop
-# the others. --worker-tmp-dir /dev/shm keeps the workers' heartbeat files off the overlay
-# filesystem, where a slow fsync can make gunicorn kill a healthy worker.
-CMD ["sh", "-c", "exec gunicorn lms.wsgi:application --bind 0.0.0.0:8000 --workers \"${GUNICORN_WORKERS:-3}\" --worker-tmp-dir /dev/shm --access-logfile -"]
+# gunicorn is PID 1 (exec form), so it receives SIGTERM for a graceful shutdown. Its settings
+# are in lms/gunicorn_conf.py: bind 0.0.0.0:8000, GUNICORN_WORKERS workers (default 3),
+# heartbeat files in /dev/shm, and no access log of its own, because the application logs
+# every request (JSON lines with the request id, and never the query string, which can carry
+# tokens).
+CMD ["gunicorn", "--config", "python:lms.gunicorn_conf", "lms.wsgi:application"]

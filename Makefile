@@ -7,9 +7,10 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 QUEUES := emails,certificates,progress,webhooks,default
 
-.PHONY: run test lint worker beat clean
+.PHONY: run test lint worker beat clean bench bench-quick
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
@@ -43,6 +44,12 @@ worker: $(VENV)/.installed-runtime  ## a Celery worker on every queue (needs CEL
 
 beat: $(VENV)/.installed-runtime  ## Celery beat with the database scheduler
 	$(BIN)/celery -A lms beat --loglevel INFO
+
+bench: $(VENV)/.installed-runtime  ## the benchmark (bench/README.md): seed, serve with gunicorn, load with wrk
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+bench-quick: $(VENV)/.installed-runtime  ## the benchmark as a ~2-minute smoke run on a small data set
+	$(BIN)/python -m bench.run --quick $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -3,10 +3,13 @@
 import os
 import shutil
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -124,3 +127,88 @@ def page(chromium):
     page = context.new_page()
     yield page
     context.close()
+
+
+# --- Server-rendered pages ------------------------------------------------------------------
+
+
+@pytest.fixture
+def page_client(db) -> Callable[[User | None], Client]:
+    """page_client(user) -> a Django test client signed in with a session (anonymous for None)."""
+
+    def make(user: User | None) -> Client:
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return make
+
+
+BROWSER_VIEWPORTS = {
+    "desktop": {"width": 1280, "height": 800},
+    "phone": {"width": 390, "height": 844},
+}
+
+
+@pytest.fixture
+def browser_sign_in(live_server, page) -> Callable[[User], None]:
+    """browser_sign_in(user): the browser page gets that user's session cookie (no login form)."""
+
+    def sign_in(user: User) -> None:
+        client = Client()
+        client.force_login(user)
+        session = client.cookies[settings.SESSION_COOKIE_NAME]
+        page.context.add_cookies(
+            [{"name": settings.SESSION_COOKIE_NAME, "value": session.value, "url": live_server.url}]
+        )
+
+    return sign_in
+
+
+@pytest.fixture
+def page_problems(page) -> list[str]:
+    """Console errors, uncaught script errors and failed requests of `page`, as they happen."""
+    problems: list[str] = []
+
+    def on_console(message) -> None:
+        if message.type == "error":
+            problems.append(f"console error: {message.text}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on(
+        "requestfailed", lambda request: problems.append(f"failed: {request.url} {request.failure}")
+    )
+    return problems
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """Where browser tests leave screenshots: $PYTEST_ARTIFACTS, else test-artifacts/ (ignored)."""
+    root = os.environ.get("PYTEST_ARTIFACTS") or Path(__file__).resolve().parent / "test-artifacts"
+    path = Path(root) / "screenshots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def capture_page(page, artifacts_dir) -> Callable[[str], list[str]]:
+    """capture_page(name): full-page screenshots at desktop and phone widths.
+
+    Returns the viewports where the page scrolls sideways (an empty list when it fits).
+    """
+
+    def capture(name: str) -> list[str]:
+        original = page.viewport_size
+        overflowing = []
+        for label, size in BROWSER_VIEWPORTS.items():
+            page.set_viewport_size(size)
+            page.screenshot(path=artifacts_dir / f"{name}-{label}.png", full_page=True)
+            if page.evaluate("document.documentElement.scrollWidth > window.innerWidth"):
+                overflowing.append(label)
+        if original:
+            page.set_viewport_size(original)
+        return overflowing
+
+    return capture

@@ -89,14 +89,22 @@ def course_search(queryset: QuerySet[Course], text: str) -> QuerySet[Course]:
     )
 
 
+def _id_or_slug(id_or_slug: str) -> Q:
+    try:
+        return Q(pk=uuid.UUID(id_or_slug))
+    except ValueError:
+        return Q(slug=id_or_slug)
+
+
 def course_get_visible(*, user: AnyUser, id_or_slug: str) -> Course:
     """By UUID or slug; 404 when the course does not exist or is a draft the user cannot see."""
-    courses = course_list_for_catalog(user=user)
-    try:
-        lookup = Q(pk=uuid.UUID(id_or_slug))
-    except ValueError:
-        lookup = Q(slug=id_or_slug)
-    return get_object_or_404(courses, lookup)
+    return get_object_or_404(course_list_for_catalog(user=user), _id_or_slug(id_or_slug))
+
+
+def course_get_visible_row(*, user: AnyUser, id_or_slug: str) -> Course:
+    """Like course_get_visible, but the course row alone (one query, no owner, category or
+    co-instructors): for reads that need no more than its id and fields, e.g. the outline."""
+    return get_object_or_404(course_list_visible(user=user), _id_or_slug(id_or_slug))
 
 
 def course_get_for_update(*, pk: uuid.UUID) -> Course:

@@ -35,3 +35,9 @@ class EnrollmentNotActive(ApplicationError):
     status_code = 409
     default_code = "enrollment_not_active"
     default_message = "This enrolment was refunded and cannot change."
+
+
+class CompletedByAssessment(ApplicationError):
+    status_code = 409
+    default_code = "completed_by_assessment"
+    default_message = "This lesson completes when its quiz is passed or its work is graded."

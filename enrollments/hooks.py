@@ -55,14 +55,24 @@ def revocation_callbacks() -> list[RevocationCallback]:
 
 AnalyticsSection = Callable[[Course], dict[str, Any]]
 _analytics_sections: dict[str, AnalyticsSection] = {}
+_owner_only_sections: set[str] = set()
 
 
-def register_analytics_section(name: str, section: AnalyticsSection) -> None:
+def register_analytics_section(
+    name: str, section: AnalyticsSection, *, owner_only: bool = False
+) -> None:
+    """owner_only: shown to the course's owner and admins, not to co-instructors (revenue)."""
     _analytics_sections[name] = section
+    if owner_only:
+        _owner_only_sections.add(name)
 
 
-def analytics_sections() -> dict[str, AnalyticsSection]:
-    return dict(_analytics_sections)
+def analytics_sections(*, include_owner_only: bool = True) -> dict[str, AnalyticsSection]:
+    return {
+        name: section
+        for name, section in _analytics_sections.items()
+        if include_owner_only or name not in _owner_only_sections
+    }
 
 
 def extra_requirements_met(enrollment: Enrollment) -> bool:

@@ -8,6 +8,7 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    FilteredRelation,
     OuterRef,
     Q,
     QuerySet,
@@ -24,21 +25,26 @@ from enrollments.models import Enrollment, LessonProgress
 
 
 def learner_state(user: User, course_id: uuid.UUID) -> LearnerState:
-    """The courses app's learner-state provider: enrolment and completed lessons."""
-    enrollment = (
+    """The courses app's learner-state provider: enrolment and completed lessons.
+
+    One query: the enrolment LEFT JOINed to its completed lessons (a row per lesson, or one
+    row with no lesson), since the outline and every lesson read ask it.
+    """
+    rows = list(
         Enrollment.objects.filter(user=user, course_id=course_id, status__in=Enrollment.HOLDS_SEAT)
-        .only("pk", "enrolled_at")
-        .first()
+        .annotate(
+            completed=FilteredRelation(
+                "lesson_progress", condition=Q(lesson_progress__completed_at__isnull=False)
+            )
+        )
+        .values_list("enrolled_at", "completed__lesson_id")
     )
-    if enrollment is None:
+    if not rows:
         return LearnerState()
-    completed = LessonProgress.objects.filter(
-        enrollment=enrollment, completed_at__isnull=False
-    ).values_list("lesson_id", flat=True)
     return LearnerState(
         is_enrolled=True,
-        enrolled_at=enrollment.enrolled_at,
-        completed_lesson_ids=frozenset(completed),
+        enrolled_at=rows[0][0],
+        completed_lesson_ids=frozenset(lesson for _, lesson in rows if lesson is not None),
     )
 
 
@@ -88,7 +94,7 @@ def course_roster(*, course: Course) -> QuerySet[Enrollment]:
     )
 
 
-def course_analytics(*, course: Course) -> dict[str, Any]:
+def course_analytics(*, course: Course, user: User) -> dict[str, Any]:
     """Enrolment and completion figures for instructors, in two aggregate queries, plus the
     sections later apps register (revenue, quiz averages)."""
     holding = Q(status__in=Enrollment.HOLDS_SEAT)
@@ -116,7 +122,12 @@ def course_analytics(*, course: Course) -> dict[str, Any]:
         .values("id", "title", "module__position", "position", "is_required", "completions")
     )
     return {
-        "sections": {name: section(course) for name, section in hooks.analytics_sections().items()},
+        "sections": {
+            name: section(course)
+            for name, section in hooks.analytics_sections(
+                include_owner_only=user.is_admin or course.owner_id == user.pk
+            ).items()
+        },
         "enrollments": {
             key: totals[key] for key in ("total", "active", "completed", "cancelled", "refunded")
         },

@@ -23,6 +23,7 @@ from courses.selectors import course_get_for_update
 from courses.services import course_enrollment_count_add
 from enrollments import hooks
 from enrollments.errors import (
+    CompletedByAssessment,
     CourseArchived,
     CourseFull,
     CourseNotPublished,
@@ -31,7 +32,26 @@ from enrollments.errors import (
     PaymentRequired,
 )
 from enrollments.models import Enrollment, LessonProgress
+from lms import events
 from lms.mail import send_templated_email
+
+
+def _publish(event_type: str, enrollment: Enrollment, *, course: Course | None = None) -> None:
+    """Announce an enrolment event inside the caller's transaction (webhook outbox, metrics)."""
+    course = course or enrollment.course
+    events.publish(
+        event_type,
+        {
+            "enrollment_id": enrollment.pk,
+            "user_id": enrollment.user_id,
+            "course_id": enrollment.course_id,
+            "course_slug": course.slug,
+            "status": enrollment.status,
+            "source": enrollment.source,
+            "enrolled_at": enrollment.enrolled_at,
+            "completed_at": enrollment.completed_at,
+        },
+    )
 
 
 def _check_enrollable(*, course: Course, source: str, now: datetime) -> None:
@@ -79,6 +99,7 @@ def enrollment_create(
         course_enrollment_count_add(course=course, delta=1)
         _recount(Enrollment.objects.filter(pk=enrollment.pk), course_id=course.pk)
         enrollment.refresh_from_db()
+        _publish(events.ENROLLMENT_CREATED, enrollment, course=course)
         _complete_if_done(enrollment, now=now)
         send_templated_email(
             to=[user.email],
@@ -153,11 +174,16 @@ def lesson_complete(
     course_id = lesson.module.course_id
     enrollment = _active_enrollment_for_update(user=user, course_id=course_id)
     _check_unlocked(lesson=lesson, enrollment=enrollment, now=now)
-    progress, _ = LessonProgress.objects.get_or_create(enrollment=enrollment, lesson=lesson)
+    # A new record is written completed at once (no second UPDATE for the usual case).
+    progress, created = LessonProgress.objects.get_or_create(
+        enrollment=enrollment, lesson=lesson, defaults={"completed_at": now}
+    )
     updates: dict[str, Any] = {"last_accessed_at": now}
-    if progress.completed_at is None:
-        progress.completed_at = now
-        progress.save(update_fields=["completed_at", "updated_at"])
+    total = None
+    if created or progress.completed_at is None:
+        if not created:
+            progress.completed_at = now
+            progress.save(update_fields=["completed_at", "updated_at"])
         if lesson.is_required:
             total = _required_lesson_total(course_id)
             done = enrollment.completed_required_lessons + 1
@@ -168,8 +194,18 @@ def lesson_complete(
     for name, value in updates.items():
         setattr(enrollment, name, value)
     enrollment.save(update_fields=[*updates, "updated_at"])
-    _complete_if_done(enrollment, now=now)
+    _complete_if_done(enrollment, now=now, total=total)
     return progress, enrollment
+
+
+def lesson_complete_by_learner(
+    *, user: User, lesson: Lesson, now: datetime | None = None
+) -> tuple[LessonProgress, Enrollment]:
+    """A learner marks a lesson done. Quiz and assignment lessons complete only through their
+    assessment (a pass or a passing grade), never by hand."""
+    if lesson.kind in (Lesson.Kind.QUIZ, Lesson.Kind.ASSIGNMENT):
+        raise CompletedByAssessment()
+    return lesson_complete(user=user, lesson=lesson, now=now)
 
 
 @transaction.atomic
@@ -211,15 +247,21 @@ def _schedule_completion_callbacks(enrollment: Enrollment) -> None:
         transaction.on_commit(partial(callback, enrollment.pk))
 
 
-def _complete_if_done(enrollment: Enrollment, *, now: datetime) -> bool:
-    """Complete an active enrolment whose requirements are met; once. Caller holds its lock."""
+def _complete_if_done(enrollment: Enrollment, *, now: datetime, total: int | None = None) -> bool:
+    """Complete an active enrolment whose requirements are met; once. Caller holds its lock.
+
+    `total` is the course's required lesson count when the caller has just counted it.
+    """
     if enrollment.status != Enrollment.Status.ACTIVE:
         return False
-    if not _requirements_met(enrollment, total=_required_lesson_total(enrollment.course_id)):
+    if total is None:
+        total = _required_lesson_total(enrollment.course_id)
+    if not _requirements_met(enrollment, total=total):
         return False
     enrollment.status = Enrollment.Status.COMPLETED
     enrollment.completed_at = now
     enrollment.save(update_fields=["status", "completed_at", "updated_at"])
+    _publish(events.ENROLLMENT_COMPLETED, enrollment)
     _schedule_completion_callbacks(enrollment)
     return True
 
@@ -301,5 +343,6 @@ def enrollment_mark_completed(*, enrollment: Enrollment) -> Enrollment:
     enrollment.status = Enrollment.Status.COMPLETED
     enrollment.completed_at = timezone.now()
     enrollment.save(update_fields=["status", "completed_at", "updated_at"])
+    _publish(events.ENROLLMENT_COMPLETED, enrollment)
     _schedule_completion_callbacks(enrollment)
     return enrollment

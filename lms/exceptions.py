@@ -90,6 +90,14 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return defaults.page_not_found(request, exception)
 
 
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler403: the error shape under /api/, the site's 403 page (with the reason) elsewhere."""
+    if _is_api_request(request):
+        message = str(exception) or "You do not have permission to perform this action."
+        return JsonResponse(error_body("permission_denied", message), status=403)
+    return defaults.permission_denied(request, exception)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     """handler500: the error shape under /api/, the site's 500 page elsewhere."""
     if _is_api_request(request):
@@ -103,11 +111,61 @@ class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable machine-readable error code.")
     message = serializers.CharField(help_text="Human-readable explanation.")
     fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        help_text="Per-field messages for validation errors; empty otherwise.",
+        child=serializers.JSONField(),
+        help_text=(
+            "Per-field messages for validation errors: a list of strings per field, or for a "
+            "nested object (e.g. `price`) an object of the same shape; empty otherwise."
+        ),
     )
 
 
 def error_responses(*statuses: int) -> dict[int, type[ErrorSerializer]]:
     """`responses=` entries documenting error statuses with the common shape."""
     return dict.fromkeys(statuses, ErrorSerializer)
+
+
+def document_common_errors(result: dict, generator: object, request: object, public: bool) -> dict:
+    """drf-spectacular postprocessing hook: add the error answers an operation can give by its
+    kind alone, so the schema names every status the API sends (the API fuzzer checks it):
+    401 wherever a token is read (a bad or revoked one) and 403 where a signed-in user is
+    required (role, verified email, staff MFA); 400 where query parameters are validated;
+    404 on paginated lists (a page past the end).
+    """
+    error = {
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        "description": "",
+    }
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            security = operation.get("security") or []
+            query = {
+                parameter["name"]
+                for parameter in operation.get("parameters", [])
+                if parameter.get("in") == "query"
+            }
+            statuses = []
+            if any("jwtAuth" in scheme for scheme in security):
+                statuses.append("401")
+            if security and {} not in security:
+                statuses += ["401", "403"]
+            if query - {"format"}:
+                statuses.append("400")
+            if "page" in query:
+                statuses.append("404")
+            for status in statuses:
+                operation["responses"].setdefault(status, dict(error))
+            for parameter in operation.get("parameters", []):
+                _allow_empty_filter(parameter)
+    return result
+
+
+def _allow_empty_filter(parameter: dict) -> None:
+    """An empty query value means "no filter" (django-filter): say so in the choices."""
+    if parameter.get("in") != "query":
+        return
+    schema = parameter.get("schema", {})
+    choices = schema.get("enum") or schema.get("items", {}).get("enum")
+    if choices is not None and "" not in choices:
+        choices.append("")

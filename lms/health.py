@@ -27,6 +27,13 @@ def live(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": OK})
 
 
+@require_GET
+def floor(request: HttpRequest) -> JsonResponse:
+    """The benchmark's floor (BENCH_FLOOR_VIEW): a small fixed JSON answer that passes
+    through every middleware, like an API request, but does no work of its own."""
+    return JsonResponse({"status": OK})
+
+
 @never_cache
 @require_GET
 def ready(request: HttpRequest) -> JsonResponse:

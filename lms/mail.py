@@ -10,6 +10,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 
+from lms import metrics
+
 
 def send_templated_email(
     *, to: list[str], subject: str, template: str, context: dict[str, Any]
@@ -46,4 +48,9 @@ def send_templated_email(
 def send_email_task(*, to: list[str], subject: str, text_body: str, html_body: str) -> None:
     message = EmailMultiAlternatives(subject=subject, body=text_body, to=to)
     message.attach_alternative(html_body, "text/html")
-    message.send()
+    try:
+        message.send()
+    except (smtplib.SMTPException, OSError):
+        metrics.EMAILS.labels(outcome="failed").inc()  # each failed try, retried or not
+        raise
+    metrics.EMAILS.labels(outcome="sent").inc()

@@ -1,12 +1,15 @@
 import json
+from pathlib import PurePosixPath
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from accounts.models import User
 from courses.currencies import ISO_4217_CODES
 from courses.models import Category, Course, Lesson, Module
+from lms.uploads import KIND_LESSON_ATTACHMENT, download_url
 
 MAX_METADATA_BYTES = 16 * 1024
 
@@ -125,6 +128,16 @@ class LessonSummaryOutputSerializer(serializers.ModelSerializer):
 
 class LessonDetailOutputSerializer(LessonSummaryOutputSerializer):
     course = serializers.UUIDField(source="module.course_id")
+    # A plain string in the schema: it is "" for lessons without a video, which is no URI.
+    video_url = serializers.CharField(
+        read_only=True, help_text="The video's URL; empty unless the lesson is a video."
+    )
+    attachment_url = serializers.SerializerMethodField(
+        help_text=(
+            "A short-lived download link (UPLOADS_SIGNED_URL_SECONDS): presigned on S3, "
+            "otherwise files/{token}/, which checks your access again; null without attachment."
+        )
+    )
 
     class Meta(LessonSummaryOutputSerializer.Meta):
         fields = [
@@ -132,10 +145,22 @@ class LessonDetailOutputSerializer(LessonSummaryOutputSerializer):
             "course",
             "body",
             "video_url",
+            "attachment_url",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+
+    def get_attachment_url(self, lesson: Lesson) -> str | None:
+        if not lesson.attachment:
+            return None
+        return download_url(
+            file=lesson.attachment,
+            kind=KIND_LESSON_ATTACHMENT,
+            object_id=lesson.pk,
+            filename=PurePosixPath(lesson.attachment.name).name,
+            request=self.context.get("request"),
+        )
 
 
 class OutlineLessonSerializer(serializers.Serializer):
@@ -167,10 +192,20 @@ class OutlineOutputSerializer(serializers.Serializer):
 # --- Input --------------------------------------------------------------------------------
 
 
+class StrictPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """An id (or null where allowed); an empty string is refused, where DRF's own field would
+    quietly take it for null, which the schema (a UUID) does not allow."""
+
+    def run_validation(self, data: Any = empty) -> Any:
+        if data == "":
+            self.fail("incorrect_type", data_type="str")
+        return super().run_validation(data)
+
+
 class CategoryCreateInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     slug = serializers.SlugField(max_length=100, required=False, default="")
-    parent = serializers.PrimaryKeyRelatedField(
+    parent = StrictPrimaryKeyRelatedField(
         queryset=Category.objects.all(), required=False, allow_null=True, default=None
     )
 
@@ -186,7 +221,7 @@ class CourseWriteInputSerializer(serializers.Serializer):
         r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", max_length=12, required=False
     )
     level = serializers.ChoiceField(choices=Course.Level.choices, required=False)
-    category = serializers.PrimaryKeyRelatedField(
+    category = StrictPrimaryKeyRelatedField(
         queryset=Category.objects.all(), required=False, allow_null=True
     )
     price = MoneySerializer(required=False)
@@ -195,7 +230,7 @@ class CourseWriteInputSerializer(serializers.Serializer):
     enrollment_closes_at = serializers.DateTimeField(required=False, allow_null=True)
     metadata = serializers.DictField(required=False)
     certificate_enabled = serializers.BooleanField(required=False)
-    co_instructors = serializers.PrimaryKeyRelatedField(
+    co_instructors = StrictPrimaryKeyRelatedField(
         queryset=User.objects.all(), many=True, required=False
     )
 

@@ -12,7 +12,7 @@ from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api.permissions import IsAdmin
+from accounts.api.permissions import IsAdmin, MfaRequiredForStaff
 from courses import caching, hooks, selectors, services
 from courses.api.permissions import CanManageCourse, IsInstructorOrAdmin
 from courses.api.serializers import (
@@ -74,8 +74,8 @@ class CourseViewSet(viewsets.GenericViewSet):
         if self.action in ("list", "retrieve", "outline", "modules"):
             return [AllowAny()]  # visibility is applied by the selectors; writes check below
         if self.action == "create":
-            return [IsAuthenticated(), IsInstructorOrAdmin()]
-        return [IsAuthenticated(), CanManageCourse()]
+            return [IsAuthenticated(), MfaRequiredForStaff(), IsInstructorOrAdmin()]
+        return [IsAuthenticated(), MfaRequiredForStaff(), CanManageCourse()]
 
     def get_queryset(self) -> QuerySet[Course]:
         return selectors.course_list_for_catalog(user=self.request.user)
@@ -94,6 +94,9 @@ class CourseViewSet(viewsets.GenericViewSet):
     @extend_schema(responses={200: CourseListOutputSerializer(many=True), **error_responses(400)})
     def list(self, request: Request) -> Response:
         """Published courses (or, with `mine=true`, the courses you teach in any status)."""
+        # A URL answered from the cache was a valid public listing when it was stored.
+        if (cached := caching.catalog_page_cached(request.build_absolute_uri())) is not None:
+            return Response(cached)
         filterset = CourseFilter(request.query_params, self.get_queryset(), request=request)
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
@@ -190,27 +193,31 @@ class CourseViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["get"])
     def outline(self, request: Request, pk: str) -> Response:
         """Modules and lessons in order (no bodies), with your completion flags when enrolled."""
-        course = self.get_object()
-        outline = caching.course_outline(
-            course.pk, lambda: selectors.course_outline_data(course=course)
-        )
+        # Visibility is all the outline needs of the course (AllowAny: no object permission).
+        course = selectors.course_get_visible_row(user=request.user, id_or_slug=pk)
+        # Cached serialized, as a caller who is not enrolled sees it: serializing every
+        # lesson on every read cost more than the rest of the request.
+        outline = caching.course_outline_response(course.pk, lambda: _outline_body(course))
         user = request.user if request.user.is_authenticated else None
         state = hooks.learner_state(user=user, course_id=course.pk)
+        if not state.is_enrolled:
+            return Response(outline)
+        completed = {str(lesson_id) for lesson_id in state.completed_lesson_ids}
         data = {
-            "course_id": outline["course_id"],
-            "is_enrolled": state.is_enrolled,
+            **outline,
+            "is_enrolled": True,
             "modules": [
                 {
                     **module,
                     "lessons": [
-                        {**lesson, "is_completed": lesson["id"] in state.completed_lesson_ids}
+                        {**lesson, "is_completed": lesson["id"] in completed}
                         for lesson in module["lessons"]
                     ],
                 }
                 for module in outline["modules"]
             ],
         }
-        return Response(OutlineOutputSerializer(data).data)
+        return Response(data)
 
     @extend_schema(
         parameters=[ID_OR_SLUG],
@@ -221,7 +228,7 @@ class CourseViewSet(viewsets.GenericViewSet):
             **error_responses(400, 401, 403, 404),
         },
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)  # the whole list
     def modules(self, request: Request, pk: str) -> Response:
         """GET: the course's modules in order. POST: add a module at the end."""
         if request.method == "GET":
@@ -251,13 +258,30 @@ class CourseViewSet(viewsets.GenericViewSet):
         return CourseDetailOutputSerializer(course, context=self.get_serializer_context()).data
 
 
+def _outline_body(course: Course) -> dict[str, Any]:
+    """The outline response for a caller who is not enrolled (plain, cacheable data)."""
+    outline = selectors.course_outline_data(course=course)
+    data = {
+        **outline,
+        "is_enrolled": False,
+        "modules": [
+            {
+                **module,
+                "lessons": [{**lesson, "is_completed": False} for lesson in module["lessons"]],
+            }
+            for module in outline["modules"]
+        ],
+    }
+    return dict(OutlineOutputSerializer(data).data)
+
+
 class _CourseContentViewSet(viewsets.GenericViewSet):
     """Modules and lessons: readable where the course is visible, writable by its managers."""
 
     def get_permissions(self) -> list[BasePermission]:
         if self.request.method == "GET":
             return [AllowAny()]
-        return [IsAuthenticated(), CanManageCourse()]
+        return [IsAuthenticated(), MfaRequiredForStaff(), CanManageCourse()]
 
     def _pk(self) -> uuid.UUID:
         try:
@@ -310,7 +334,7 @@ class ModuleViewSet(_CourseContentViewSet):
             **error_responses(400, 401, 403, 404),
         },
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)  # the whole list
     def lessons(self, request: Request, pk: str) -> Response:
         """GET: the module's lessons in order (no bodies). POST: add a lesson at the end."""
         module = self.get_object()
@@ -357,7 +381,7 @@ class LessonViewSet(_CourseContentViewSet):
         """A lesson with its body (403 `not_enrolled` or `lesson_locked` if you may not read it)."""
         lesson = self.get_object()
         selectors.lesson_check_access(user=request.user, lesson=lesson)
-        return Response(LessonDetailOutputSerializer(lesson).data)
+        return Response(LessonDetailOutputSerializer(lesson, context={"request": request}).data)
 
     @extend_schema(
         request=LessonWriteInputSerializer,

@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.permissions import MfaRequiredForStaff
 from courses.models import Course, Lesson
 from courses.selectors import course_get_visible, lesson_get_visible, user_can_manage_course
 from enrollments import selectors, services
@@ -54,7 +55,7 @@ def _lesson(request: Request, pk: str) -> Lesson:
 
 
 class CourseEnrollView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, MfaRequiredForStaff]
 
     @extend_schema(
         parameters=[COURSE_ID],
@@ -78,7 +79,7 @@ class CourseEnrollView(APIView):
 
 
 class EnrollmentDetailView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, MfaRequiredForStaff]
 
     @extend_schema(responses={200: EnrollmentOutputSerializer, **error_responses(401, 404)})
     def get(self, request: Request, pk: str) -> Response:
@@ -88,7 +89,7 @@ class EnrollmentDetailView(APIView):
 
 
 class EnrollmentCancelView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, MfaRequiredForStaff]
 
     @extend_schema(
         request=None, responses={200: EnrollmentOutputSerializer, **error_responses(401, 404, 409)}
@@ -102,15 +103,15 @@ class EnrollmentCancelView(APIView):
 
 
 class LessonCompleteView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, MfaRequiredForStaff]
 
     @extend_schema(
         request=None,
-        responses={200: LessonCompleteOutputSerializer, **error_responses(401, 403, 404)},
+        responses={200: LessonCompleteOutputSerializer, **error_responses(401, 403, 404, 409)},
     )
     def post(self, request: Request, pk: str) -> Response:
         """Mark the lesson complete (idempotent). 403 `not_enrolled` or `lesson_locked`."""
-        progress, enrollment = services.lesson_complete(
+        progress, enrollment = services.lesson_complete_by_learner(
             user=request.user, lesson=_lesson(request, pk)
         )
         return Response(
@@ -119,7 +120,7 @@ class LessonCompleteView(APIView):
 
 
 class LessonProgressView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, MfaRequiredForStaff]
 
     @extend_schema(
         request=LessonProgressInputSerializer,
@@ -138,7 +139,7 @@ class LessonProgressView(APIView):
 class MyEnrollmentsView(generics.ListAPIView):
     """My learning: my enrolments with progress and the lesson to continue, recent first."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, MfaRequiredForStaff]
     serializer_class = MyEnrollmentOutputSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = LearnerEnrollmentFilter
@@ -150,7 +151,7 @@ class MyEnrollmentsView(generics.ListAPIView):
 
 
 class CourseAnalyticsView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, MfaRequiredForStaff]
 
     @extend_schema(
         parameters=[COURSE_ID],
@@ -160,7 +161,9 @@ class CourseAnalyticsView(APIView):
         """Enrolments by status, completion rate, average progress and the lesson funnel."""
         course = _course_managed_by(request, pk)
         return Response(
-            CourseAnalyticsOutputSerializer(selectors.course_analytics(course=course)).data
+            CourseAnalyticsOutputSerializer(
+                selectors.course_analytics(course=course, user=request.user)
+            ).data
         )
 
 
@@ -168,7 +171,7 @@ class CourseAnalyticsView(APIView):
 class CourseStudentsView(generics.ListAPIView):
     """The course's learners with progress; `?format=csv` downloads every row as CSV."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, MfaRequiredForStaff]
     serializer_class = RosterRowSerializer
     renderer_classes = [JSONRenderer, CSVRenderer]
     filter_backends = [DjangoFilterBackend]
@@ -188,4 +191,11 @@ class CourseStudentsView(generics.ListAPIView):
         response = super().list(request, *args, **kwargs)
         if request.accepted_renderer.format == "csv":
             response["Content-Disposition"] = 'attachment; filename="students.csv"'
+        return response
+
+    def handle_exception(self, exc: Exception) -> Response:
+        """Errors keep the common JSON shape, also when the CSV export was asked for."""
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
         return response

@@ -84,11 +84,12 @@ def test_405_for_an_unsupported_method(auth_client, student):
 
 
 def test_429_with_retry_after_on_the_auth_endpoints(api_client):
-    payload = {"email": "someone@example.com", "password": "wrong-password"}
-    for _ in range(60):
+    # A different address each time: one address is locked out after 5 attempts (403).
+    for n in range(60):
+        payload = {"email": f"someone{n}@example.com", "password": "wrong-password"}
         assert api_client.post(TOKEN_URL, payload).status_code == 401
 
-    response = api_client.post(TOKEN_URL, payload)
+    response = api_client.post(TOKEN_URL, {"email": "someone@example.com", "password": "x"})
 
     assert response.status_code == 429
     assert_error_shape(response.json(), "throttled")

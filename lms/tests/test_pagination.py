@@ -57,3 +57,12 @@ def test_page_that_is_not_a_number_is_a_404(admin_client):
 
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize("page_size", ["null", "0", "-5", "2.5"])
+def test_page_size_that_is_not_a_positive_whole_number_is_a_400(admin_client, page_size):
+    response = admin_client.get(USERS_URL, {"page_size": page_size})
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert "page_size" in response.json()["fields"]

@@ -62,6 +62,11 @@ def test_secure_production_settings_start():
         ("eager tasks", {"CELERY_TASK_ALWAYS_EAGER": "true"}, "CELERY_TASK_ALWAYS_EAGER"),
         ("no broker", {"CELERY_BROKER_URL": None}, "CELERY_BROKER_URL"),
         ("no redis", {"REDIS_URL": None}, "REDIS_URL"),
+        (
+            "webhooks to private addresses",
+            {"WEBHOOKS_ALLOW_INSECURE_URLS": "true"},
+            "WEBHOOKS_ALLOW_INSECURE_URLS",
+        ),
     ],
 )
 def test_production_refuses_insecure_settings(_case, overrides, named_variable):
@@ -102,8 +107,9 @@ def test_development_defaults_need_no_services():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "django.db.backends.sqlite3",
-        "django.core.cache.backends.locmem.LocMemCache",
+        # django-prometheus' instrumented wrappers of SQLite and the local-memory cache.
+        "django_prometheus.db.backends.sqlite3",
+        "django_prometheus.cache.backends.locmem.LocMemCache",
         "True",
         "django.core.mail.backends.console.EmailBackend",
         "True",
@@ -135,3 +141,59 @@ def test_sentry_is_on_only_with_a_dsn():
 
     assert without.stdout.split()[0] == "False", without.stderr
     assert with_dsn.stdout.split() == ["True", "True", "True"], with_dsn.stderr
+
+
+def test_production_cookies_are_secure_and_same_site():
+    result = run_in_production(
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, "
+        "s.SESSION_COOKIE_SAMESITE, s.CSRF_COOKIE_SAMESITE, s.ACCOUNTS_REQUIRE_VERIFIED_EMAIL)"
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True", "True", "Lax", "Lax", "True"]
+
+
+def test_deploy_checks_include_our_own_security_checks():
+    """On the development defaults, whose cache is per process (accounts/tests/test_checks.py
+    has every check)."""
+    result = run_in_production(
+        "from django.core.management import execute_from_command_line; "
+        "execute_from_command_line(['manage.py', 'check', '--deploy'])",
+        DJANGO_ENV=None,
+        DATABASE_URL=None,
+        REDIS_URL=None,
+        CELERY_BROKER_URL=None,
+    )
+
+    assert result.returncode != 0
+    assert "(accounts.E001)" in result.stderr
+
+
+def test_security_settings_have_the_documented_defaults(settings):
+    assert settings.ACCOUNTS_LOGIN_MAX_FAILURES == 5
+    assert settings.ACCOUNTS_LOCKOUT_MINUTES == 15
+    assert settings.ACCOUNTS_EMAIL_VERIFICATION_HOURS == 24
+    assert settings.ACCOUNTS_PASSWORD_RESET_MINUTES == 30
+    assert settings.ACCOUNTS_MFA_CHALLENGE_MINUTES == 10
+    assert settings.MFA_REQUIRED_FOR_STAFF is False
+    assert settings.AUTHENTICATION_BACKENDS == ["accounts.backends.LockoutModelBackend"]
+    assert settings.SIMPLE_JWT["CHECK_REVOKE_TOKEN"] is True
+
+
+def test_production_logs_json_lines_and_development_plain_text():
+    code = "from django.conf import settings as s; print(s.LOG_FORMAT, s.METRICS_TOKEN == '')"
+
+    production = run_in_production(f"import django; django.setup(); {code}")
+    development = run_in_production(
+        f"import django; django.setup(); {code}",
+        DJANGO_ENV=None,
+        DJANGO_SECRET_KEY=None,
+        DJANGO_ALLOWED_HOSTS=None,
+        DATABASE_URL=None,
+        REDIS_URL=None,
+        CELERY_BROKER_URL=None,
+    )
+
+    assert production.stdout.split() == ["json", "True"], production.stderr
+    assert development.stdout.split() == ["plain", "True"], development.stderr
