@@ -50,7 +50,9 @@ def test_beat_uses_the_database_scheduler():
     assert settings.CELERY_BEAT_SCHEDULER == "django_celery_beat.schedulers:DatabaseScheduler"
 
 
-@pytest.mark.django_db
+# Transactional: the scheduler calls close_old_connections(), which closes a connection that
+# is inside a test's atomic block (autocommit off), as on PostgreSQL.
+@pytest.mark.django_db(transaction=True)
 def test_the_database_scheduler_lists_every_job_for_the_admin():
     from django_celery_beat.models import PeriodicTask
     from django_celery_beat.schedulers import DatabaseScheduler
